@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// gpt-oss-swift: an inference engine for gpt-oss-20b / gpt-oss-120b.
+// Targets follow docs/ARCHITECTURE.md: Core <- Tokenizer <- Harmony; Core <- CPUBackend, CUDABackend;
+// Engine ties backends to requests; the `gptoss` executable has one subcommand per file.
+import PackageDescription
+
+// Release builds target x86-64-v3 (AVX2 + FMA, Haswell and later): without a target CPU, Swift's
+// SIMD types lower to scalar fmaf calls (9x slower dot products). v3 rather than native so that a
+// binary built here also runs on the GPU machines' hosts.
+let optimized: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "x86-64-v3"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "gpt-oss-swift",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gptoss", targets: ["gptoss"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Files embedded into the binary at build time with .incbin (vocabulary, CUDA kernel sources).
+        // Editing an embedded file does not re-trigger the assembler: touch Sources/EmbeddedData/embed.S.
+        .target(name: "EmbeddedData", exclude: ["data"], cSettings: [.headerSearchPath(".")]),
+        .target(name: "Core", swiftSettings: optimized),
+        .target(name: "Tokenizer", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
+        .target(name: "Harmony", dependencies: ["Tokenizer"], swiftSettings: optimized),
+        .target(name: "CPUBackend", dependencies: ["Core"], swiftSettings: optimized),
+        .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
+        .target(name: "Engine", dependencies: ["Core", "Harmony", "CPUBackend", "CUDABackend"], swiftSettings: optimized),
+        .executableTarget(
+            name: "gptoss",
+            dependencies: [
+                "Core", "Tokenizer", "Harmony", "CPUBackend", "CUDABackend", "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimized),
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        // Each module's test target is added with its first tests:
+        // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
+    ],
+    swiftLanguageModes: [.v5]
+)

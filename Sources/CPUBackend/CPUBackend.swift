@@ -1,0 +1,2 @@
+// CPUBackend module (to be written).
+import Core

@@ -1,0 +1,2 @@
+// CUDABackend module (to be written).
+import Core

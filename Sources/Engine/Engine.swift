@@ -1,0 +1,2 @@
+// Engine module (to be written).
+import Core

@@ -1,0 +1,2 @@
+// Harmony module (to be written).
+import Tokenizer

@@ -1,0 +1,3 @@
+// Tokenizer module (to be written).
+import Core
+import EmbeddedData
