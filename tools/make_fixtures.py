@@ -196,7 +196,8 @@ def build_config(s: ModelSpec) -> dict:
             "rope_type": "yarn",
             "truncate": False,
         },
-        "rope_theta": s.rope_theta,
+        # The real config writes an integer (150000); keep that JSON shape.
+        "rope_theta": int(s.rope_theta) if float(s.rope_theta).is_integer() else s.rope_theta,
         "router_aux_loss_coef": 0.9,
         "sliding_window": s.sliding_window,
         "swiglu_limit": s.swiglu_limit,
