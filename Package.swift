@@ -39,6 +39,7 @@ let package = Package(
             swiftSettings: optimized),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Core"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
     ],
