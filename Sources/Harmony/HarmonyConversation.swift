@@ -1,0 +1,98 @@
+// Harmony conversation model: the messages the renderer turns into tokens (mirrors openai-harmony's
+// chat types: Author, Message, SystemContent, DeveloperContent, ToolDescription).
+// Owns: the value types only. Building them from a chat-completions request is in
+// ChatRequest+Harmony.swift; rendering is in HarmonyRenderer.swift.
+
+/// Author role of a harmony message (spec §6.1).
+public enum HarmonyRole: String, Sendable, Equatable, CaseIterable {
+    case system, developer, user, assistant, tool
+}
+
+/// Reasoning effort written into the system message (`Reasoning: low|medium|high`).
+public enum ReasoningEffort: String, Sendable, Equatable, CaseIterable {
+    case low, medium, high
+}
+
+/// A message author. For `.tool` the name (e.g. `functions.get_weather`) is what the header shows.
+public struct HarmonyAuthor: Sendable, Equatable {
+    public var role: HarmonyRole
+    public var name: String?
+    public init(_ role: HarmonyRole, name: String? = nil) { self.role = role; self.name = name }
+}
+
+/// One function tool: name, description (may be empty) and its JSON-schema parameters as given.
+public struct ToolDescription: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// nil: no parameters (`() => any`); otherwise the schema, key order preserved.
+    public var parameters: JSONValue?
+    public init(name: String, description: String, parameters: JSONValue?) {
+        self.name = name; self.description = description; self.parameters = parameters
+    }
+}
+
+/// A tool namespace (we only build `functions`).
+public struct ToolNamespace: Sendable, Equatable {
+    public var name: String
+    public var description: String?
+    public var tools: [ToolDescription]
+    public init(name: String, description: String? = nil, tools: [ToolDescription]) {
+        self.name = name; self.description = description; self.tools = tools
+    }
+}
+
+/// The generated system message content (spec §6.3).
+public struct SystemContent: Sendable, Equatable {
+    public var modelIdentity: String? = "You are ChatGPT, a large language model trained by OpenAI."
+    public var reasoningEffort: ReasoningEffort? = .medium
+    /// `YYYY-MM-DD`; nil means no `Current date:` line.
+    public var conversationStartDate: String? = nil
+    public var knowledgeCutoff: String? = "2024-06"
+    public var validChannels: [String] = ["analysis", "commentary", "final"]
+    public var channelRequired = true
+    /// Built-in tool namespaces (browser, python); rendered in the system message. Sorted by name.
+    public var tools: [ToolNamespace] = []
+    public init() {}
+}
+
+/// Developer message content (spec §6.4): instructions and function tools.
+public struct DeveloperContent: Sendable, Equatable {
+    public var instructions: String?
+    /// Namespaces in the order they are rendered (harmony sorts by name; we keep `functions` only).
+    public var tools: [ToolNamespace]
+    public init(instructions: String? = nil, tools: [ToolNamespace] = []) {
+        self.instructions = instructions; self.tools = tools
+    }
+}
+
+/// One content item of a message. A message with several text items renders them one after
+/// another, each tokenized on its own.
+public enum HarmonyContent: Sendable, Equatable {
+    case text(String)
+    case system(SystemContent)
+    case developer(DeveloperContent)
+}
+
+public struct HarmonyMessage: Sendable, Equatable {
+    public var author: HarmonyAuthor
+    public var content: [HarmonyContent]
+    public var channel: String?
+    public var recipient: String?
+    /// e.g. `<|constrain|>json` or `code`.
+    public var contentType: String?
+
+    public init(author: HarmonyAuthor, content: [HarmonyContent], channel: String? = nil,
+                recipient: String? = nil, contentType: String? = nil) {
+        self.author = author; self.content = content; self.channel = channel
+        self.recipient = recipient; self.contentType = contentType
+    }
+
+    public init(_ role: HarmonyRole, _ text: String, channel: String? = nil) {
+        self.init(author: HarmonyAuthor(role), content: [.text(text)], channel: channel)
+    }
+}
+
+public struct HarmonyConversation: Sendable, Equatable {
+    public var messages: [HarmonyMessage]
+    public init(_ messages: [HarmonyMessage]) { self.messages = messages }
+}

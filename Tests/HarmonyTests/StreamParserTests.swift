@@ -1,0 +1,157 @@
+// Stream parser: completions rendered by openai-harmony are recovered message for message; deltas
+// hold back split UTF-8; malformed output gives `.malformed` events and parsing goes on.
+import XCTest
+@testable import Harmony
+
+final class StreamParserTests: XCTestCase {
+    let vocab = TestVocabulary.shared
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(vocab.isLoaded, "o200k_base.tiktoken not found in Sources/EmbeddedData/data")
+    }
+
+    func testFixtureCompletionsRecoverHarmonyMessages() throws {
+        let root = try Fixtures.json("parse_cases.json")
+        let cases = root["cases"]?.arrayValue ?? []
+        XCTAssertGreaterThanOrEqual(cases.count, 8)
+        for c in cases {
+            let name = c["name"]?.stringValue ?? "?"
+            let tokens = (c["tokens"]?.arrayValue ?? []).compactMap { $0.numberValue?.intValue }.map { UInt32($0) }
+            var parser = HarmonyStreamParser(decoder: vocab)
+            var events = parser.process(tokens)
+            events += parser.finish()
+            let expected = c["messages"]?.arrayValue ?? []
+            XCTAssertEqual(parser.messages.count, expected.count, name)
+            for (m, e) in zip(parser.messages, expected) {
+                XCTAssertEqual(m.header.role.rawValue, e["role"]?.stringValue, name)
+                XCTAssertEqual(m.header.name, e["name"]?.stringValue, name)
+                XCTAssertEqual(m.header.channel, e["channel"]?.stringValue, name)
+                XCTAssertEqual(m.header.recipient, e["recipient"]?.stringValue, name)
+                XCTAssertEqual(m.header.contentType, e["content_type"]?.stringValue, name)
+                XCTAssertEqual(m.text, e["text"]?.stringValue, name)
+            }
+            XCTAssertFalse(events.contains { if case .malformed = $0 { return true }; return false }, name)
+            // Deltas add up to the message texts.
+            let deltas = events.compactMap { e -> String? in if case .textDelta(let t, _, _) = e { return t }; return nil }
+            XCTAssertEqual(deltas.joined(), parser.messages.map(\.text).joined(), name)
+            XCTAssertTrue(deltas.allSatisfy { !$0.contains("\u{FFFD}") }, name)
+            // The turn ends exactly once, at the last token.
+            XCTAssertEqual(events.filter { if case .turnEnd = $0 { return true }; return false }.count, 1, name)
+        }
+    }
+
+    func testEventSequenceForToolCall() throws {
+        // <|channel|>commentary to=functions.f <|constrain|>json<|message|>{"a":1}<|call|>
+        let ids = tokens("<|channel|>commentary to=functions.f <|constrain|>json<|message|>{\"a\":1}<|call|>")
+        var parser = HarmonyStreamParser(decoder: vocab)
+        let events = parser.process(ids)
+        let header = HarmonyHeader(role: .assistant, channel: "commentary", recipient: "functions.f", contentType: "<|constrain|>json")
+        XCTAssertEqual(events.first, .messageStart(header))
+        let call = HarmonyToolCall(recipient: "functions.f", arguments: "{\"a\":1}", channel: "commentary", contentType: "<|constrain|>json")
+        XCTAssertEqual(Array(events.suffix(3)), [
+            .messageEnd(HarmonyParsedMessage(header: header, text: "{\"a\":1}"), .call), .toolCall(call), .turnEnd(.call),
+        ])
+        XCTAssertEqual(call.functionName, "f")
+        XCTAssertEqual(parser.toolCalls, [call])
+    }
+
+    func testUTF8SplitAcrossTokensIsHeldBack() {
+        // "é" = C3 A9 sent as two single-byte tokens; a decoder that serves raw bytes by id.
+        struct Bytes: TokenBytesDecoder {
+            func tokenBytes(_ id: UInt32) -> [UInt8]? { id < 256 ? [UInt8(id)] : nil }
+        }
+        var parser = HarmonyStreamParser(decoder: Bytes(), role: .assistant)
+        XCTAssertEqual(parser.process([200005, UInt32(UInt8(ascii: "f")), 200008]).count, 1)
+        XCTAssertEqual(parser.process(0xC3), [])
+        XCTAssertEqual(parser.process(0xA9), [.textDelta("é", channel: "f", recipient: nil)])
+        XCTAssertEqual(parser.process(0xF0), [])
+        XCTAssertEqual(parser.process(0x9F), [])
+        // Stream ends mid-character: the held bytes come out as one U+FFFD.
+        let end = parser.finish()
+        XCTAssertEqual(end.first, .textDelta("\u{FFFD}", channel: "f", recipient: nil))
+        XCTAssertEqual(parser.messages.last?.text, "é\u{FFFD}")
+    }
+
+    func testUTF8StreamBufferInvalidBytesAreReplacedNotHeld() {
+        var b = UTF8StreamBuffer()
+        XCTAssertEqual(b.append([0x61, 0xC0, 0xAF]), "a\u{FFFD}\u{FFFD}")
+        XCTAssertEqual(b.append([0xE4, 0xB8]), "")
+        XCTAssertEqual(b.append([0x61]), "\u{FFFD}a")
+        XCTAssertEqual(b.append([0xED, 0xA0]), "\u{FFFD}\u{FFFD}")  // surrogate lead: invalid, not held
+        XCTAssertFalse(b.hasPendingBytes)
+    }
+
+    func testMalformedHeaders() {
+        // Unknown role with no recipient.
+        var p1 = HarmonyStreamParser(decoder: vocab, role: nil)
+        let e1 = p1.process(tokens("<|start|>wizard<|message|>hello<|end|>"))
+        XCTAssertEqual(e1.first, .malformed(reason: "unknown role \"wizard\" in message header", text: "wizard"))
+        XCTAssertEqual(p1.messages, [HarmonyParsedMessage(header: HarmonyHeader(role: .assistant), text: "hello")])
+
+        // Header cut short by a stop token.
+        var p2 = HarmonyStreamParser(decoder: vocab)
+        let e2 = p2.process(tokens("<|channel|>final<|return|>"))
+        XCTAssertEqual(e2, [.malformed(reason: "message header ended by <|return|> before <|message|>", text: "<|channel|>final"),
+                            .turnEnd(.return)])
+
+        // Channel marker with no value, then a normal message.
+        var p3 = HarmonyStreamParser(decoder: vocab)
+        let e3 = p3.process(tokens("<|channel|><|message|>x<|end|><|start|>assistant<|channel|>final<|message|>ok<|return|>"))
+        XCTAssertEqual(e3.first, .malformed(reason: "channel marker present but no channel value in header \"<|channel|>\"", text: "<|channel|>"))
+        XCTAssertEqual(p3.messages.last, HarmonyParsedMessage(header: HarmonyHeader(role: .assistant, channel: "final"), text: "ok"))
+
+        // Junk between messages is reported once; a missing <|end|> is reported at the next <|start|>.
+        var p4 = HarmonyStreamParser(decoder: vocab)
+        var e4 = p4.process(tokens("<|channel|>analysis<|message|>a<|end|>junk text here"))
+        e4 += p4.process(tokens("<|start|>assistant<|channel|>final<|message|>b<|start|>assistant<|channel|>final<|message|>c<|return|>"))
+        XCTAssertEqual(e4.filter { if case .malformed = $0 { return true }; return false }.count, 2)
+        XCTAssertEqual(p4.messages.map(\.text), ["a", "b", "c"])
+
+        // Extra words in a header and an id outside the vocabulary.
+        var p5 = HarmonyStreamParser(decoder: vocab)
+        let e5 = p5.process(tokens("<|channel|>final extra to=x json<|message|>") + [999_999] + tokens("ok<|return|>"))
+        XCTAssertTrue(e5.contains(.malformed(reason: "unexpected text in message header: \"extra\"", text: "<|channel|>final extra to=x json")))
+        XCTAssertTrue(e5.contains(.malformed(reason: "token id 999999 is outside the vocabulary", text: "")))
+        XCTAssertEqual(p5.messages.last?.text, "ok")
+        XCTAssertEqual(p5.messages.last?.header.recipient, "x")
+
+        // A header that never ends.
+        var p6 = HarmonyStreamParser(decoder: vocab)
+        let e6 = p6.process([UInt32](repeating: 220, count: HarmonyStreamParser.maxHeaderTokens + 1))
+        XCTAssertEqual(e6.count, 2)
+        XCTAssertEqual(p6.finish().count, 1)  // open message closed as interrupted
+    }
+
+    func testToolAuthorAndFinishInsideHeader() {
+        var p = HarmonyStreamParser(decoder: vocab, role: nil)
+        _ = p.process(tokens("<|start|>functions.f to=assistant<|channel|>commentary<|message|>42<|end|>"))
+        XCTAssertEqual(p.messages.first?.header, HarmonyHeader(role: .tool, name: "functions.f", channel: "commentary", recipient: "assistant"))
+        _ = p.process(tokens("<|start|>assistant"))
+        XCTAssertEqual(p.finish(), [.malformed(reason: "stream ended inside a message header", text: "assistant")])
+    }
+
+    /// Splits text on harmony special-token strings and encodes the rest token by token using the
+    /// vocabulary (single pieces that are whole tokens, else one token per byte).
+    private func tokens(_ text: String) -> [UInt32] {
+        var out: [UInt32] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            if let t = HarmonySpecialToken.allCases.first(where: { rest.hasPrefix($0.text) }) {
+                out.append(t.id)
+                rest = rest.dropFirst(t.text.count)
+                continue
+            }
+            let next = HarmonySpecialToken.allCases.compactMap { rest.firstRange(of: $0.text)?.lowerBound }.min() ?? rest.endIndex
+            out += vocab.byteTokens(String(rest[..<next]))
+            rest = rest[next...]
+        }
+        return out
+    }
+}
+
+extension TestVocabulary {
+    /// Ordinary text as one token per byte (ids of the single-byte tokens); fine for parser tests.
+    func byteTokens(_ s: String) -> [UInt32] {
+        s.utf8.compactMap { singleByteIDs[$0] }
+    }
+}
