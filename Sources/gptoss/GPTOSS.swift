@@ -2,9 +2,9 @@
 import ArgumentParser
 
 @main
-struct GPTOSS: ParsableCommand {
+struct GPTOSS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gptoss",
         abstract: "Inference engine for gpt-oss-20b and gpt-oss-120b (CPU and CUDA).",
-        subcommands: [Synth.self, Tokenize.self])
+        subcommands: [Generate.self, Chat.self, Batch.self, Synth.self, Tokenize.self])
 }
