@@ -85,7 +85,7 @@ struct Generate: AsyncParsableCommand {
             Terminal.out(object.compactJSON() + "\n")
         }
         if rawIDs == nil && outcome.malformed > 0 && outcome.text.isEmpty {
-            Terminal.note("the output did not follow the harmony format (\(outcome.malformed) problems), so there is no answer text; random models such as --model tiny do this")
+            Terminal.note("the output did not follow the harmony format (\(outcome.malformed) problem\(outcome.malformed == 1 ? "" : "s")), so there is no answer text; random models such as --model tiny do this")
         }
         Terminal.err(Terminal.statsLine(
             promptTokens: outcome.summary.usage.promptTokens, generatedTokens: outcome.summary.usage.completionTokens,

@@ -44,27 +44,32 @@ enum ModelRuntime {
 
     static func makeBackend(weights: ModelWeights, device: Device, slots: Int, context: Int,
                             threads: Int?) throws -> Backend {
-        func cpu() throws -> Backend {
-            throw RuntimeError(description: "the CPU backend is not merged yet")
+        func cpu() -> Backend {
+            CPUBackend(weights: weights, maxSlots: slots, maxContext: context, threads: threads)
         }
         switch device {
         case .cpu:
-            return try cpu()
+            return cpu()
         case .cuda:
             do {
-                throw RuntimeError(description: "the CUDA backend is not merged yet")
+                return try cudaBackend(weights: weights, slots: slots, context: context)
             } catch {
                 throw RuntimeError(description: "--device cuda: \(error)\nhint: use --device cpu, or --device auto to fall back to the CPU")
             }
         case .auto:
             do {
-                throw RuntimeError(description: "the CUDA backend is not merged yet")
+                return try cudaBackend(weights: weights, slots: slots, context: context)
             } catch {
                 Terminal.note("CUDA is not available (\(error)); running on the CPU")
-                return try cpu()
+                return cpu()
             }
         }
     }
+}
+
+/// The CUDA backend's constructor, until the CUDA branch merges.
+private func cudaBackend(weights: ModelWeights, slots: Int, context: Int) throws -> Backend {
+    throw RuntimeError(description: "this build has no CUDA backend yet")
 }
 
 /// `--model tiny`: a 3-layer random model with the full o200k_harmony vocabulary (so harmony prompts and
