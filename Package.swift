@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
         .target(name: "Harmony", dependencies: ["Tokenizer"], swiftSettings: optimized),
         .target(name: "CPUBackend", dependencies: ["Core"], swiftSettings: optimized),
-        .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
+        .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], exclude: ["kernels"], swiftSettings: optimized),
         .target(name: "Engine", dependencies: ["Core", "Harmony", "CPUBackend", "CUDABackend"], swiftSettings: optimized),
         .executableTarget(
             name: "gptoss",
