@@ -24,6 +24,9 @@ struct RuntimeError: Error, CustomStringConvertible {
 }
 
 enum ModelRuntime {
+    /// Tokens per backend step (decode tokens + prefill chunks); the CUDA backend sizes buffers for it.
+    static let maxStepTokens = 512
+
     /// `slots`: sequences run at once (1 for generate/chat, more for batch).
     static func load(_ options: ModelOptions, slots: Int) throws -> LoadedModel {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -36,7 +39,7 @@ enum ModelRuntime {
         let backend = try makeBackend(weights: weights, device: options.device, slots: slots,
                                       context: context, threads: options.threads)
         let tokenizer = try O200kTokenizer.harmony()
-        let engine = Engine(backend: backend, options: EngineOptions())
+        let engine = Engine(backend: backend, options: EngineOptions(maxStepTokens: maxStepTokens))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return LoadedModel(engine: engine, tokenizer: tokenizer, config: config, location: location,
                            loadSeconds: seconds, backendName: backend.name)
@@ -54,22 +57,28 @@ enum ModelRuntime {
             do {
                 return try cudaBackend(weights: weights, slots: slots, context: context)
             } catch {
-                throw RuntimeError(description: "--device cuda: \(error)\nhint: use --device cpu, or --device auto to fall back to the CPU")
+                throw RuntimeError(description: "--device cuda: \(error)\nhint: --device auto falls back to the CPU when CUDA is unavailable")
             }
         case .auto:
             do {
                 return try cudaBackend(weights: weights, slots: slots, context: context)
             } catch {
-                Terminal.note("CUDA is not available (\(error)); running on the CPU")
+                var reason = String(describing: error)
+                if let cut = reason.range(of: " (tried") ?? reason.range(of: "\n") { reason = String(reason[..<cut.lowerBound]) }
+                Terminal.note("CUDA is not available (\(reason)); running on the CPU")
                 return cpu()
             }
         }
     }
 }
 
-/// The CUDA backend's constructor, until the CUDA branch merges.
 private func cudaBackend(weights: ModelWeights, slots: Int, context: Int) throws -> Backend {
-    throw RuntimeError(description: "this build has no CUDA backend yet")
+    var options = CUDABackendOptions()
+    options.maxSlots = slots
+    options.maxContext = context
+    options.maxTokensPerStep = ModelRuntime.maxStepTokens
+    options.verbose = false
+    return try CUDABackend(weights: weights, options: options)
 }
 
 /// `--model tiny`: a 3-layer random model with the full o200k_harmony vocabulary (so harmony prompts and

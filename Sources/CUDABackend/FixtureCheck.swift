@@ -1,0 +1,89 @@
+// FixtureCheck: runs any Backend over a tiny fixture model's reference cases (Tests/Fixtures/models/*/
+// reference, Hugging Face fp32 outputs) and reports the largest logit differences and whether the greedy
+// tokens match: once per case alone, then all cases as one batch (which must give the same tokens).
+// Used by CUDABackendTests and by `gptoss cuda-check` on GPU machines (which have no XCTest).
+import Core
+import Foundation
+
+public struct FixtureCaseResult: Sendable {
+    public var model: String
+    public var name: String
+    /// max |Δ| over the prompt's logits [T, V] (full pass) and over the greedy steps' logits [N, V].
+    public var prefillMaxAbs: Float
+    public var greedyMaxAbs: Float
+    public var maxAbsReference: Float
+    public var expectedTokens: [Int32]
+    public var tokens: [Int32]
+    /// Tokens of the same case decoded inside a batch with every other case.
+    public var batchedTokens: [Int32]
+    public var tokensMatch: Bool { tokens == expectedTokens && batchedTokens == expectedTokens }
+}
+
+public enum FixtureCheck {
+    struct Case: Decodable {
+        var name: String
+        var prompt_ids: [Int32]
+        var logits_file: String
+        var greedy_ids: [Int32]
+        var greedy_logits_file: String
+    }
+    struct Cases: Decodable { var model: String; var cases: [Case] }
+
+    static func readF32(_ url: URL) throws -> [Float] {
+        let data = try Data(contentsOf: url)
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    static func maxAbs(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+        precondition(a.count == b.count)
+        var m: Float = 0
+        for (x, y) in zip(a, b) { let dd = abs(x - y); if !(dd <= m) { m = dd.isNaN ? .infinity : dd } }
+        return m
+    }
+
+    /// Runs every case of the fixture in `modelDir` on `backend` (which must have been built from it).
+    public static func run(backend: Backend, modelDir: URL) throws -> [FixtureCaseResult] {
+        let refDir = modelDir.appendingPathComponent("reference")
+        let spec = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: refDir.appendingPathComponent("cases.json")))
+        let V = backend.config.vocabSize
+        var results: [FixtureCaseResult] = []
+        for c in spec.cases {
+            let prefillRef = try readF32(refDir.appendingPathComponent(c.logits_file))
+            let greedyRef = try readF32(refDir.appendingPathComponent(c.greedy_logits_file))
+            let slot = try backend.allocateSlot()
+            defer { backend.freeSlot(slot) }
+            let T = c.prompt_ids.count
+            var r = try backend.step([SequenceStep(slot: slot, tokens: c.prompt_ids, startPosition: 0, logits: .all)])[0]
+            let prefillMax = maxAbs(r.logits[...], prefillRef[...])
+            var greedyMax = maxAbs(r.logits[((T - 1) * V)...], greedyRef[0..<V])
+            var toks: [Int32] = [r.token]
+            for i in 1..<c.greedy_ids.count {
+                r = try backend.step([SequenceStep(slot: slot, tokens: [toks[i - 1]], startPosition: T + i - 1, logits: .last)])[0]
+                greedyMax = max(greedyMax, maxAbs(r.logits[...], greedyRef[(i * V)..<((i + 1) * V)]))
+                toks.append(r.token)
+            }
+            let refMax = greedyRef.reduce(prefillRef.reduce(0) { max($0, abs($1)) }) { max($0, abs($1)) }
+            results.append(FixtureCaseResult(model: spec.model, name: c.name, prefillMaxAbs: prefillMax, greedyMaxAbs: greedyMax,
+                                             maxAbsReference: refMax, expectedTokens: c.greedy_ids, tokens: toks, batchedTokens: []))
+        }
+        // All cases at once: one prefill step holding every prompt, then batched decode steps.
+        let n = spec.cases.count
+        guard n <= backend.maxSlots else { return results }
+        var slots: [Int] = []
+        defer { slots.forEach { backend.freeSlot($0) } }
+        for _ in 0..<n { slots.append(try backend.allocateSlot()) }
+        var steps = spec.cases.enumerated().map { SequenceStep(slot: slots[$0.offset], tokens: $0.element.prompt_ids, startPosition: 0) }
+        var out = try backend.step(steps)
+        var batched = out.map { [$0.token] }
+        for _ in 1..<(spec.cases.map { $0.greedy_ids.count }.min() ?? 1) {
+            for i in 0..<n {
+                steps[i].startPosition += steps[i].tokens.count
+                steps[i].tokens = [batched[i].last!]
+            }
+            out = try backend.step(steps)
+            for i in 0..<n { batched[i].append(out[i].token) }
+        }
+        for i in 0..<n { results[i].batchedTokens = batched[i] }
+        return results
+    }
+}
