@@ -73,7 +73,7 @@ struct SpecialMatcher: Sendable {
 
     init(names: [String: UInt32]) {
         let sorted = names.sorted { $0.key < $1.key }
-        var builder = RankTableBuilder(path: "<special tokens>", expectedCount: sorted.count)
+        var builder = RankTableBuilder(path: "<special tokens>", expectedCount: sorted.count)  // arena is padded
         var lengths = [Set<Int>](repeating: [], count: 256)
         var ids = [UInt32]()
         for (index, (name, id)) in sorted.enumerated() {
@@ -90,7 +90,8 @@ struct SpecialMatcher: Sendable {
 
     var isEmpty: Bool { table == nil }
 
-    /// The first special token at or after `from`: (start, end, id), or nil.
+    /// The first special token at or after `from`: (start, end, id), or nil. `RankTable.readPadding`
+    /// bytes past the end of `text` must be readable.
     func nextMatch(in text: UnsafeBufferPointer<UInt8>, from: Int) -> (start: Int, end: Int, id: UInt32)? {
         guard let table else { return nil }
         let base = text.baseAddress!
