@@ -160,6 +160,15 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(Array(pieces[(msg! + 1)...(msg! + 3)]), [.text("Hel"), .text("lo"), .special(.end)])
     }
 
+    func testDateValidation() {
+        XCTAssertTrue(HarmonyDate.isValid("2025-06-28"))
+        XCTAssertTrue(HarmonyDate.isValid("2024-02-29"))
+        XCTAssertFalse(HarmonyDate.isValid("2025-02-29"))
+        XCTAssertFalse(HarmonyDate.isValid("2025-13-01"))
+        XCTAssertFalse(HarmonyDate.isValid("2025-6-28"))
+        XCTAssertFalse(HarmonyDate.isValid("today"))
+    }
+
     func testStopTokens() {
         XCTAssertEqual(HarmonyRenderer.stopTokens, [200002, 200012])
     }
