@@ -222,6 +222,37 @@ NUMBERS = fn("numbers", "Number formats.", {
     },
 })
 
+DEEP = fn("deep_tool", "Deeply nested.\rCarriage return only.", {
+    "type": "object",
+    "properties": {
+        "outer": {
+            "type": "object",
+            "title": "Outer",
+            "description": "Outer object",
+            "properties": {
+                "middle": {
+                    "type": "array",
+                    "description": "Middle list",
+                    "items": {
+                        "type": "object",
+                        "description": "One entry",
+                        "properties": {
+                            "leaf": {"type": ["integer", "null"], "description": "Leaf", "default": 0},
+                            "choice": {"oneOf": [{"type": "string"}, {"type": "boolean", "description": "flag"}],
+                                       "description": "Pick one", "default": True},
+                            "tags": {"type": "array", "items": {"type": "string"}, "nullable": True},
+                        },
+                        "required": ["leaf"],
+                    },
+                },
+                "note": {"type": "string", "examples": ["say \"hi\"", "tab\there"], "title": "Note"},
+            },
+            "required": "middle",
+        },
+        "名前": {"type": "string", "description": "Unicode property name ✓"},
+    },
+})
+
 NOPARAMS = [
     fn("no_params", "Takes nothing."),
     fn("empty_params", "Schema is {}.", {}),
@@ -338,6 +369,11 @@ CASES = [
         u("q"), a("", reasoning=""), u("again")]}),
     ("developer_only_with_tools_high", "2025-08-05", {"reasoning_effort": "high", "messages": [
         {"role": "developer", "content": "Only call tools when needed."}, u("hi")], "tools": [WEATHER, NOPARAMS[0]]}),
+    ("deep_nesting_titles_examples", None, {"messages": [u("deep")], "tools": [DEEP]}),
+    ("assistant_name_ignored_and_ids", None, {"messages": [
+        u("q"), {"role": "assistant", "name": "bot", "content": "a", "tool_calls": [
+            {"id": "t1", "type": "function", "function": {"name": "deep_tool", "arguments": "{\"outer\": {}}"}}]},
+        tool({"not": "used"} if False else "ok", tool_call_id="t1"), u("and?")], "tools": [DEEP]}),
     ("long_conversation_mixed", "2025-02-03", {"reasoning_effort": "low", "messages": [
         {"role": "system", "content": "sys"}, u("u1", name="bob"), a("f1", reasoning="r1"),
         {"role": "developer", "content": "dev"}, u("u2"),
@@ -422,6 +458,11 @@ def parse_cases():
                               "<|message|>{\"location\":\"Paris\"}<|call|>")))
     cases.append(("recipient_in_channel_no_space_before_constrain",
                   enc_special("<|channel|>commentary to=functions.lookup<|constrain|>json<|message|>{\"q\":1}<|call|>")))
+    cases.append(("builtin_recipient_in_channel",
+                  enc_special("<|channel|>analysis to=python code<|message|>import math\nprint(math.pi)<|call|>")))
+    cases.append(("special_text_in_content",
+                  completion_tokens([Message.from_role_and_content(A, "Use <|end|> literally, then <|start|>.")
+                                     .with_channel("final")], RETURN)))
     out = []
     for name, toks in cases:
         msgs = enc.parse_messages_from_completion_tokens(toks, Role.ASSISTANT)

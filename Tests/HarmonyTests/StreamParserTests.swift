@@ -56,6 +56,50 @@ final class StreamParserTests: XCTestCase {
         XCTAssertEqual(parser.toolCalls, [call])
     }
 
+    func testCompletionRoutesChannels() {
+        var parser = HarmonyStreamParser(tokenizer: tok)
+        let events = parser.process(tokens(
+            "<|channel|>analysis<|message|>Think.<|end|><|start|>assistant<|channel|>commentary<|message|>Checking.<|end|>"
+            + "<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{\"c\":\"Oslo\"}<|call|>"))
+        let done = HarmonyCompletion(events: events)
+        XCTAssertEqual(done.reasoning, "Think.")
+        XCTAssertEqual(done.preamble, "Checking.")
+        XCTAssertEqual(done.content, "")
+        XCTAssertEqual(done.toolCalls.map(\.functionName), ["get_weather"])
+        XCTAssertEqual(done.toolCalls.first?.arguments, "{\"c\":\"Oslo\"}")
+        XCTAssertEqual(done.finishReason, .toolCalls)
+
+        var p2 = HarmonyStreamParser(tokenizer: tok)
+        var e2 = p2.process(tokens("<|channel|>analysis<|message|>a<|end|><|start|>assistant<|channel|>final<|message|>The answer"))
+        XCTAssertEqual(HarmonyCompletion(events: e2).finishReason, .length)
+        e2 += p2.process(tokens(" is 4.<|return|>"))
+        let c2 = HarmonyCompletion(events: e2)
+        XCTAssertEqual(c2.content, "The answer is 4.")
+        XCTAssertEqual(c2.reasoning, "a")
+        XCTAssertEqual(c2.finishReason, .stop)
+    }
+
+    /// Arbitrary id sequences never trap; every event sequence stays well-formed.
+    func testRandomTokensNeverCrash() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        let specials = HarmonySpecialToken.allCases.map(\.id) + [199_999, 200_018, 201_087, 201_088, 4_000_000_000]
+        for _ in 0..<200 {
+            var parser = HarmonyStreamParser(tokenizer: tok, role: next() % 2 == 0 ? .assistant : nil)
+            var events: [HarmonyStreamEvent] = []
+            for _ in 0..<64 {
+                let r = next()
+                let id = r % 3 == 0 ? specials[Int(r / 3) % specials.count] : UInt32((r / 3) % 199_998)
+                events += parser.process(UInt32(truncatingIfNeeded: id))
+            }
+            events += parser.finish()
+            let starts = events.filter { if case .messageStart = $0 { return true }; return false }.count
+            let ends = events.filter { if case .messageEnd = $0 { return true }; return false }.count
+            XCTAssertEqual(starts, ends)
+            XCTAssertEqual(parser.messages.count, ends)
+        }
+    }
+
     func testUTF8SplitAcrossTokensIsHeldBack() {
         // "é" = C3 A9 sent as two single-byte tokens.
         let byte = TestTokenizer.singleByteIDs(tok)
