@@ -16,6 +16,14 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(v.compactJSON(), #"{"y":3,"b":2}"#)
     }
 
+    func testLargeObjectKeepsOrder() throws {
+        let text = "{" + (0..<20_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k5\":-1}"
+        let v = try JSONParser.parse(text)
+        XCTAssertEqual(v.objectValue?.count, 20_000)
+        XCTAssertEqual(v.objectValue?.members[5], JSONMember("k5", -1))
+        XCTAssertEqual(v.objectValue?.members.last?.key, "k19999")
+    }
+
     func testStringEscapes() throws {
         let v = try JSONParser.parse(#"["a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0001", "é😀"]"#)
         XCTAssertEqual(v.arrayValue?[0].stringValue, "a\"b\\c/d\n\té😀\u{01}")
