@@ -39,6 +39,7 @@ let package = Package(
             swiftSettings: optimized),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "Tokenizer"]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
     ],
