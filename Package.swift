@@ -27,7 +27,9 @@ let package = Package(
         .target(name: "Core", swiftSettings: optimized),
         .target(name: "Tokenizer", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
         .target(name: "Harmony", dependencies: ["Tokenizer"], swiftSettings: optimized),
-        .target(name: "CPUBackend", dependencies: ["Core"], swiftSettings: optimized),
+        // CPUBackend is optimized in debug builds too, so the forward-pass tests stay quick.
+        .target(name: "CPUBackend", dependencies: ["Core"],
+                swiftSettings: optimized + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
         .target(name: "Engine", dependencies: ["Core", "Harmony", "CPUBackend", "CUDABackend"], swiftSettings: optimized),
         .executableTarget(
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "Tokenizer"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend"]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
     ],
