@@ -1,6 +1,6 @@
 // CPUBackend: the reference forward pass of gpt-oss (spec §3) on the CPU, conforming to
 // Core.Backend. fp32 activations; weights read in place from the memory map (bf16 widened in
-// registers, MXFP4 rows decoded per 32-block with SIMD into a per-worker scratch row). All tokens of a step
+// registers, MXFP4 rows decoded per 32-block into a per-worker scratch row). All tokens of a step
 // (every sequence of the batch) go through the linear layers and experts together; attention runs
 // per sequence over its KV slot. Every (token, output) value is computed the same way whatever the
 // batch holds, so a batch gives exactly the results of single runs.
@@ -19,6 +19,8 @@ public final class CPUBackend: Backend {
     var slots: [KVCache?]
     var slotInUse: [Bool]
     var scratch: Scratch
+    /// byte → two FP4 values (unscaled).
+    let fp4Pairs: UnsafeMutablePointer<SIMD2<Float>>
 
     /// - Parameters:
     ///   - weights: the loaded model (kept alive by the backend).
@@ -35,6 +37,8 @@ public final class CPUBackend: Backend {
         slots = Array(repeating: nil, count: self.maxSlots)
         slotInUse = Array(repeating: false, count: self.maxSlots)
         scratch = Scratch(config: weights.config, tokens: 16, workers: parallel.maxChunks)
+        fp4Pairs = .allocate(capacity: 256)
+        for (i, p) in Kernels.fp4Pairs.enumerated() { fp4Pairs[i] = p }
     }
 
     /// Loads `directory` and builds a backend over it.
@@ -42,6 +46,8 @@ public final class CPUBackend: Backend {
         self.init(weights: try ModelWeights.load(directory: modelDirectory), maxSlots: maxSlots,
                   maxContext: maxContext, threads: threads)
     }
+
+    deinit { fp4Pairs.deallocate() }
 
     public func allocateSlot() throws -> Int {
         guard let s = slotInUse.firstIndex(of: false) else { throw BackendError.noFreeSlot(maxSlots: maxSlots) }

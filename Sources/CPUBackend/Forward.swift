@@ -204,16 +204,15 @@ extension CPUBackend {
             UnsafeMutableBufferPointer(start: s.pairOrder + s.expertStart[e], count: s.expertStart[e + 1] - s.expertStart[e])
         }
 
-        // gate_up: u[p, r] = W1_e[r]·z_t + b1_e[r]  (both operands in split layout).
-        for t in 0..<tokens { Kernels.toSplit(s.xn + t * H, H, into: s.xnSplit + t * H) }
+        // gate_up: u[p, r] = W1_e[r]·z_t + b1_e[r].
         runExpertRows(active: active, rows: 2 * I) { e, range, worker in
             let row = s.rows + worker * s.rowWidth
             for r in range {
-                Kernels.dequantizeRowSplit(blocks: ex.gateUp.rowBlocks(expert: e, row: r), scales: ex.gateUp.rowScales(expert: e, row: r),
-                                           cols: H, into: row)
+                Kernels.dequantizeRow(blocks: ex.gateUp.rowBlocks(expert: e, row: r), scales: ex.gateUp.rowScales(expert: e, row: r),
+                                      cols: H, pairs: fp4Pairs, into: row)
                 let b = ex.gateUpBias[e * 2 * I + r]
                 for p in members(e) {
-                    s.gateUp[p * 2 * I + r] = Kernels.dot(row, s.xnSplit + (p / k) * H, H) + b
+                    s.gateUp[p * 2 * I + r] = Kernels.dot(row, s.xn + (p / k) * H, H) + b
                 }
             }
         }
@@ -226,16 +225,16 @@ extension CPUBackend {
                     let gate = min(u[2 * j], limit)
                     let up = min(max(u[2 * j + 1], -limit), limit)
                     let glu = gate * (1 / (1 + expf(-(gate * alpha))))
-                    a[Kernels.splitIndex(j)] = (up + 1) * glu
+                    a[j] = (up + 1) * glu
                 }
             }
         }
-        // down: y[p, r] = W2_e[r]·a_p + b2_e[r]  (both in split layout).
+        // down: y[p, r] = W2_e[r]·a_p + b2_e[r].
         runExpertRows(active: active, rows: H) { e, range, worker in
             let row = s.rows + worker * s.rowWidth
             for r in range {
-                Kernels.dequantizeRowSplit(blocks: ex.down.rowBlocks(expert: e, row: r), scales: ex.down.rowScales(expert: e, row: r),
-                                           cols: I, into: row)
+                Kernels.dequantizeRow(blocks: ex.down.rowBlocks(expert: e, row: r), scales: ex.down.rowScales(expert: e, row: r),
+                                      cols: I, pairs: fp4Pairs, into: row)
                 let b = ex.downBias[e * H + r]
                 for p in members(e) {
                     s.expertOut[p * H + r] = Kernels.dot(row, s.act + p * I, I) + b

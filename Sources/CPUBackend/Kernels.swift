@@ -42,42 +42,24 @@ enum Kernels {
         return s
     }
 
-    // MARK: MXFP4 in "split" layout
-    // Within each block of 32 inputs the 16 even elements come first, then the 16 odd ones: exactly
-    // the low and high nibbles of the block's 16 bytes, so a block decodes with plain SIMD ops.
-    // Activations that meet MXFP4 rows are stored in the same layout, and dot products are unchanged.
-
-    /// Decodes 16 FP4 codes (one per UInt32 lane, 0...15) to f32 bit-exactly (spec §2.2 table):
-    /// magnitude m = c & 7 → 0, 0.5, then 2^((m >> 1) − 1)·(1 + (m & 1)/2); sign = bit 3.
-    @inline(__always)
-    static func decodeFP4(_ c: SIMD16<UInt32>) -> SIMD16<Float> {
-        let m = c & 7
-        var bits = (((m &>> 1) &+ 126) &<< 23) | ((m & 1) &<< 22)
-        bits.replace(with: 126 << 23, where: m .== 1)
-        bits.replace(with: 0, where: m .== 0)
-        return unsafeBitCast(bits | ((c & 8) &<< 28), to: SIMD16<Float>.self)
+    /// byte → (value of low nibble, value of high nibble), unscaled (spec §2.2: low = even element).
+    static let fp4Pairs: [SIMD2<Float>] = (0..<256).map {
+        SIMD2(MXFP4.fp4Values[$0 & 0xF], MXFP4.fp4Values[$0 >> 4])
     }
 
-    /// Decodes one MXFP4 row of `cols` inputs into `out` in split layout (exact).
+    /// Decodes one MXFP4 row of `cols` inputs into `out` (exact: every value is a power-of-two
+    /// multiple of an FP4 code).
     @inline(__always)
-    static func dequantizeRowSplit(blocks: UnsafePointer<UInt8>, scales: UnsafePointer<UInt8>, cols: Int,
-                                   into out: UnsafeMutablePointer<Float>) {
-        let raw = UnsafeRawPointer(blocks)
-        let o = UnsafeMutableRawPointer(out)
+    static func dequantizeRow(blocks: UnsafePointer<UInt8>, scales: UnsafePointer<UInt8>, cols: Int,
+                              pairs: UnsafePointer<SIMD2<Float>>, into out: UnsafeMutablePointer<Float>) {
+        let o2 = UnsafeMutableRawPointer(out)
         for g in 0..<(cols / 32) {
-            let bytes = SIMD16<UInt32>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: g * 16, as: SIMD16<UInt8>.self))
-            let s = SIMD16<Float>(repeating: MXFP4.scale(scales[g]))
-            o.storeBytes(of: decodeFP4(bytes & 0xF) * s, toByteOffset: g * 128, as: SIMD16<Float>.self)
-            o.storeBytes(of: decodeFP4(bytes &>> 4) * s, toByteOffset: g * 128 + 64, as: SIMD16<Float>.self)
+            let s = SIMD2<Float>(repeating: MXFP4.scale(scales[g]))
+            let b = blocks + g * 16
+            for j in 0..<16 {
+                o2.storeBytes(of: pairs[Int(b[j])] * s, toByteOffset: (g * 32 + 2 * j) * 4, as: SIMD2<Float>.self)
+            }
         }
-    }
-
-    /// Index of natural element `i` in split layout.
-    @inline(__always) static func splitIndex(_ i: Int) -> Int { (i & ~31) | ((i & 1) << 4) | ((i & 31) >> 1) }
-
-    /// Copies `n` (a multiple of 32) values into split layout.
-    static func toSplit(_ x: UnsafePointer<Float>, _ n: Int, into out: UnsafeMutablePointer<Float>) {
-        for i in 0..<n { out[splitIndex(i)] = x[i] }
     }
 
     /// RMSNorm of one row (spec §3.3): y = w ⊙ (x · 1/sqrt(mean(x²) + eps)), all f32.

@@ -21,8 +21,7 @@ final class Scratch {
     var pairOrder: UnsafeMutablePointer<Int>!  // [P] pair indices (t·k + j) grouped by expert
     let expertStart: UnsafeMutablePointer<Int> // [E + 1] group bounds in pairOrder
     var gateUp: UnsafeMutablePointer<Float>!   // [P, 2I] expert gate_up outputs (interleaved)
-    var xnSplit: UnsafeMutablePointer<Float>!  // [N, H] xn in MXFP4 split layout (see Kernels)
-    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations, split layout
+    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations
     var expertOut: UnsafeMutablePointer<Float>! // [P, H] expert outputs incl. down bias
     var cos: UnsafeMutablePointer<Float>!      // [N, d/2] m·cos(p·f_j)
     var sin: UnsafeMutablePointer<Float>!      // [N, d/2] m·sin(p·f_j)
@@ -52,7 +51,7 @@ final class Scratch {
 
     private func freeAll() {
         guard capacity > 0 else { return }
-        for p in [x, xn, xnSplit, q, k, v, attn, tmp, router, topWeight, gateUp, act, expertOut, cos, sin] { p?.deallocate() }
+        for p in [x, xn, q, k, v, attn, tmp, router, topWeight, gateUp, act, expertOut, cos, sin] { p?.deallocate() }
         topExpert?.deallocate()
         pairOrder?.deallocate()
     }
@@ -64,7 +63,6 @@ final class Scratch {
         let pairs = n * c.numExpertsPerTok
         x = .allocate(capacity: n * c.hiddenSize)
         xn = .allocate(capacity: n * c.hiddenSize)
-        xnSplit = .allocate(capacity: n * c.hiddenSize)
         q = .allocate(capacity: n * c.qDim)
         k = .allocate(capacity: n * c.kvDim)
         v = .allocate(capacity: n * c.kvDim)

@@ -145,28 +145,3 @@ final class BatchingTests: XCTestCase {
         XCTAssertLessThan(maxAbs, 100)
     }
 }
-
-/// The SIMD MXFP4 decoder of the CPU backend against Core's table decoder (spec §2.2), byte-exact.
-final class MXFP4KernelTests: XCTestCase {
-    func testSplitDecodeMatchesTableForEveryCodeAndScale() {
-        var blocks = [UInt8](repeating: 0, count: 16 * 256)
-        for i in 0..<blocks.count { blocks[i] = UInt8(truncatingIfNeeded: i &* 37 &+ i / 16) }
-        // 256 blocks of 32: every byte value appears, with every scale byte 0...255.
-        for b in 0..<256 { blocks[b * 16 + 3] = UInt8(b) }
-        let scales = (0..<256).map { UInt8($0) }
-        var reference = [Float](repeating: 0, count: 256 * 32)
-        var split = [Float](repeating: 0, count: 256 * 32)
-        MXFP4.dequantizeRow(blocks: blocks, scales: scales, cols: 256 * 32, into: &reference)
-        Kernels.dequantizeRowSplit(blocks: blocks, scales: scales, cols: 256 * 32, into: &split)
-        for i in 0..<(256 * 32) {
-            let a = reference[i], b = split[Kernels.splitIndex(i)]
-            XCTAssertTrue(a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN), "element \(i): \(a) vs \(b)")
-        }
-        var natural = [Float](repeating: 0, count: 64), out = [Float](repeating: 0, count: 64)
-        for i in 0..<64 { natural[i] = Float(i) }
-        Kernels.toSplit(natural, 64, into: &out)
-        XCTAssertEqual(Array(out[0..<4]), [0, 2, 4, 6])
-        XCTAssertEqual(Array(out[16..<18]), [1, 3])
-        XCTAssertEqual(Array(out[32..<34]), [32, 34])
-    }
-}
