@@ -49,7 +49,9 @@ struct CUDACheck: ParsableCommand {
                 failed = true
             }
         }
-        print("model   case       prefill max|Δ|  greedy max|Δ|  max|ref|  tokens(alone)  tokens(batched)")
+        if !models.isEmpty {
+            print("model   case       prefill max|Δ|  greedy max|Δ|  max|ref|  tokens(alone)  tokens(batched)")
+        }
         for m in models {
             do {
                 let weights = try ModelWeights.load(directory: URL(fileURLWithPath: m))
