@@ -68,7 +68,7 @@ public enum HarmonyStreamEvent: Sendable, Equatable {
     case malformed(reason: String, text: String)
 }
 
-public struct HarmonyStreamParser {
+public struct HarmonyStreamParser: Sendable {
     /// Longest header accepted, in tokens; a longer one is reported and treated as content.
     public static let maxHeaderTokens = 256
 
