@@ -4,11 +4,11 @@
 // Engine ties backends to requests; the `gptoss` executable has one subcommand per file.
 import PackageDescription
 
-// Release builds target x86-64-v3 (AVX2 + FMA, Haswell and later): without a target CPU, Swift's
+// Release builds target haswell (AVX2 + FMA; the x86-64-v3 level, which this toolchain does not accept by name): without a target CPU, Swift's
 // SIMD types lower to scalar fmaf calls (9x slower dot products). v3 rather than native so that a
 // binary built here also runs on the GPU machines' hosts.
 let optimized: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "x86-64-v3"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
 ]
 
 let package = Package(
