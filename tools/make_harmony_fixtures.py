@@ -475,6 +475,22 @@ def parse_cases():
     cases.append(("special_text_in_content",
                   completion_tokens([Message.from_role_and_content(A, "Use <|end|> literally, then <|start|>.")
                                      .with_channel("final")], RETURN)))
+    # Seeded random completions: several messages, any channel, recipients and content types.
+    import random
+    rnd = random.Random(11)
+    texts = ["hello", "思考 🤔", "𝔘𝔫𝔦", "a\nb\n", "  spaced  ", "{\"a\": [1, 2]}", "é", "👍🏽🏳️‍🌈", "<|end|> literal",
+             "Ω≈ç√∫"]
+    for n in range(20):
+        msgs = []
+        for _ in range(rnd.randint(1, 4)):
+            m = Message.from_role_and_content(A, "".join(rnd.choice(texts) for _ in range(rnd.randint(1, 3)))) \
+                .with_channel(rnd.choice(["analysis", "commentary", "final"]))
+            if rnd.random() < 0.3:
+                m = m.with_recipient(rnd.choice(["functions.get_weather", "python", "browser.search"]))
+                if rnd.random() < 0.8:
+                    m = m.with_content_type(rnd.choice(["<|constrain|>json", "code", "json"]))
+            msgs.append(m)
+        cases.append(("random_%d" % n, completion_tokens(msgs, CALL if msgs[-1].recipient else RETURN)))
     out = []
     for name, toks in cases:
         msgs = enc.parse_messages_from_completion_tokens(toks, Role.ASSISTANT)
