@@ -47,6 +47,10 @@ public struct HarmonyToolCall: Sendable, Equatable {
     public var channel: String?
     public var contentType: String?
 
+    public init(recipient: String, arguments: String, channel: String? = nil, contentType: String? = nil) {
+        self.recipient = recipient; self.arguments = arguments; self.channel = channel; self.contentType = contentType
+    }
+
     /// The function name when the recipient is `functions.NAME`, else nil.
     public var functionName: String? {
         recipient.hasPrefix("functions.") ? String(recipient.dropFirst("functions.".count)) : nil
@@ -68,7 +72,7 @@ public enum HarmonyStreamEvent: Sendable, Equatable {
     case malformed(reason: String, text: String)
 }
 
-public struct HarmonyStreamParser {
+public struct HarmonyStreamParser: Sendable {
     /// Longest header accepted, in tokens; a longer one is reported and treated as content.
     public static let maxHeaderTokens = 256
 

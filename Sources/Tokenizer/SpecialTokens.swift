@@ -53,7 +53,7 @@ public struct SpecialTokens: Sendable, Equatable {
 }
 
 /// Which special-token strings `encode` recognizes in text.
-public enum AllowedSpecial: Sendable, Equatable, ExpressibleByArrayLiteral {
+public enum AllowedSpecial: Sendable, Equatable {
     /// Every special token of the tokenizer.
     case all
     /// Only these names (each must be a special token of the tokenizer).
@@ -61,8 +61,6 @@ public enum AllowedSpecial: Sendable, Equatable, ExpressibleByArrayLiteral {
 
     /// No special tokens: the same as `encodeOrdinary`.
     public static let none = AllowedSpecial.only([])
-
-    public init(arrayLiteral elements: String...) { self = .only(Set(elements)) }
 }
 
 /// Finds the leftmost occurrence of any of a set of special-token strings (longest wins at one position).

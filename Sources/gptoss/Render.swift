@@ -31,7 +31,9 @@ struct Render: ParsableCommand {
         if request == "-" {
             bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
         } else {
-            guard let data = FileManager.default.contents(atPath: request) else {
+            // FileHandle also reads pipes such as /dev/fd/N (process substitution).
+            guard let handle = FileHandle(forReadingAtPath: request),
+                  let data = try? handle.readToEnd() ?? Data() else {
                 throw RenderFailure(description: "render: cannot read request file \(request)")
             }
             bytes = [UInt8](data)
