@@ -156,26 +156,24 @@ extension CPUBackend {
         Kernels.linear(s.xn, tokens: tokens, weight: layer.router, bias: layer.routerBias, out: s.router, parallel: parallel)
         for t in 0..<tokens {
             let r = s.router + t * E
-            var chosen = [Int]()
-            chosen.reserveCapacity(k)
-            for _ in 0..<k {
+            let chosen = s.topExpert + t * k        // [k] written in descending-logit order
+            let weight = s.topWeight + t * k
+            for j in 0..<k {
                 var best = -1
-                for e in 0..<E where !chosen.contains(e) {
-                    if best < 0 || r[e] > r[best] { best = e }
+                for e in 0..<E {
+                    var taken = false
+                    for i in 0..<j where chosen[i] == e { taken = true }
+                    if !taken && (best < 0 || r[e] > r[best]) { best = e }   // strict >: ties keep the lower index
                 }
-                chosen.append(best)
+                chosen[j] = best
             }
             let m = r[chosen[0]]
             var sum: Float = 0
             for j in 0..<k {
-                let e = expf(r[chosen[j]] - m)
-                s.topWeight[t * k + j] = e
-                sum += e
+                weight[j] = expf(r[chosen[j]] - m)
+                sum += weight[j]
             }
-            for j in 0..<k {
-                s.topExpert[t * k + j] = chosen[j]
-                s.topWeight[t * k + j] /= sum
-            }
+            for j in 0..<k { weight[j] /= sum }
         }
     }
 
@@ -185,10 +183,26 @@ extension CPUBackend {
         let c = config, s = scratch
         let H = c.hiddenSize, I = c.intermediateSize, k = c.numExpertsPerTok
         let ex = layer.experts
-        // Pairs (token, slot j) per expert.
-        var members = [[Int]](repeating: [], count: c.numLocalExperts)
-        for p in 0..<(tokens * k) { members[s.topExpert[p]].append(p) }
-        let active = members.indices.filter { !members[$0].isEmpty }
+        // Pairs p = t·k + j grouped by expert (counting sort): pairs of expert e are
+        // pairOrder[expertStart[e] ..< expertStart[e + 1]].
+        let E = c.numLocalExperts, P = tokens * k
+        for e in 0...E { s.expertStart[e] = 0 }
+        for p in 0..<P { s.expertStart[s.topExpert[p] + 1] += 1 }
+        for e in 0..<E { s.expertStart[e + 1] += s.expertStart[e] }
+        var active: [Int] = []
+        active.reserveCapacity(min(E, P))
+        for e in 0..<E where s.expertStart[e + 1] > s.expertStart[e] { active.append(e) }
+        do {
+            var fill = [Int](repeating: 0, count: E)
+            for p in 0..<P {
+                let e = s.topExpert[p]
+                s.pairOrder[s.expertStart[e] + fill[e]] = p
+                fill[e] += 1
+            }
+        }
+        func members(_ e: Int) -> UnsafeMutableBufferPointer<Int> {
+            UnsafeMutableBufferPointer(start: s.pairOrder + s.expertStart[e], count: s.expertStart[e + 1] - s.expertStart[e])
+        }
 
         // gate_up: u[p, r] = W1_e[r]·z_t + b1_e[r].
         runExpertRows(active: active, rows: 2 * I) { e, range, worker in
@@ -197,7 +211,7 @@ extension CPUBackend {
                 Kernels.dequantizeRow(blocks: ex.gateUp.rowBlocks(expert: e, row: r), scales: ex.gateUp.rowScales(expert: e, row: r),
                                       cols: H, pairs: fp4Pairs, into: row)
                 let b = ex.gateUpBias[e * 2 * I + r]
-                for p in members[e] {
+                for p in members(e) {
                     s.gateUp[p * 2 * I + r] = Kernels.dot(row, s.xn + (p / k) * H, H) + b
                 }
             }
@@ -205,7 +219,7 @@ extension CPUBackend {
         // Clamped SwiGLU: gate = u[2j] (≤ limit), up = u[2j+1] (in ±limit), a = gate·σ(α·gate)·(up + 1).
         let limit = Float(c.swigluLimit), alpha = Float(c.swigluAlpha)
         for e in active {
-            for p in members[e] {
+            for p in members(e) {
                 let u = s.gateUp + p * 2 * I, a = s.act + p * I
                 for j in 0..<I {
                     let gate = min(u[2 * j], limit)
@@ -222,7 +236,7 @@ extension CPUBackend {
                 Kernels.dequantizeRow(blocks: ex.down.rowBlocks(expert: e, row: r), scales: ex.down.rowScales(expert: e, row: r),
                                       cols: I, pairs: fp4Pairs, into: row)
                 let b = ex.downBias[e * H + r]
-                for p in members[e] {
+                for p in members(e) {
                     s.expertOut[p * H + r] = Kernels.dot(row, s.act + p * I, I) + b
                 }
             }

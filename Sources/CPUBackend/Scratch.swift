@@ -18,6 +18,8 @@ final class Scratch {
     var router: UnsafeMutablePointer<Float>!   // [N, E] router logits
     var topExpert: UnsafeMutablePointer<Int>!  // [N, k] selected experts, descending logit
     var topWeight: UnsafeMutablePointer<Float>! // [N, k] softmax over the selected logits
+    var pairOrder: UnsafeMutablePointer<Int>!  // [P] pair indices (t·k + j) grouped by expert
+    let expertStart: UnsafeMutablePointer<Int> // [E + 1] group bounds in pairOrder
     var gateUp: UnsafeMutablePointer<Float>!   // [P, 2I] expert gate_up outputs (interleaved)
     var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations
     var expertOut: UnsafeMutablePointer<Float>! // [P, H] expert outputs incl. down bias
@@ -34,6 +36,7 @@ final class Scratch {
         self.workers = workers
         rowWidth = max(config.hiddenSize, config.intermediateSize)
         rows = .allocate(capacity: workers * rowWidth)
+        expertStart = .allocate(capacity: config.numLocalExperts + 1)
         scoreWidth = 256
         scores = .allocate(capacity: workers * scoreWidth)
         ensure(tokens: tokens)
@@ -43,12 +46,14 @@ final class Scratch {
         freeAll()
         rows.deallocate()
         scores.deallocate()
+        expertStart.deallocate()
     }
 
     private func freeAll() {
         guard capacity > 0 else { return }
         for p in [x, xn, q, k, v, attn, tmp, router, topWeight, gateUp, act, expertOut, cos, sin] { p?.deallocate() }
         topExpert?.deallocate()
+        pairOrder?.deallocate()
     }
 
     func ensure(tokens n: Int) {
@@ -66,6 +71,7 @@ final class Scratch {
         router = .allocate(capacity: n * c.numLocalExperts)
         topExpert = .allocate(capacity: pairs)
         topWeight = .allocate(capacity: pairs)
+        pairOrder = .allocate(capacity: pairs)
         gateUp = .allocate(capacity: pairs * 2 * c.intermediateSize)
         act = .allocate(capacity: pairs * c.intermediateSize)
         expertOut = .allocate(capacity: pairs * c.hiddenSize)

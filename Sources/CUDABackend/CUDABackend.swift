@@ -204,7 +204,7 @@ public final class CUDABackend: Backend {
         try device.copyToDevice(meta.pointer, UnsafeRawPointer(m), 4 * (3 * tMax + lrMax + bMax))
 
         let pureDecode = T == B && T == R && chunk.allSatisfy { batch[$0.seq].tokens.count == 1 }
-        if pureDecode && options.useGraphs {
+        if pureDecode && options.useGraphs && !device.profiling {
             let g: CUDAGraph
             if let cached = graphs[T] { g = cached } else {
                 g = try device.capture { try encode(T: T, R: R, B: B) }

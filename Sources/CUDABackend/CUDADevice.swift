@@ -42,6 +42,19 @@ public final class CUDADevice {
     /// Seconds spent compiling or loading kernels (first use).
     public private(set) var kernelLoadSeconds = 0.0
 
+    /// Per-kernel time when profiling (GPTOSS_PROFILE=1): every launch is timed with events and
+    /// synchronized, so graphs are off and totals are slower than real runs; use for proportions.
+    public let profiling = ProcessInfo.processInfo.environment["GPTOSS_PROFILE"] == "1"
+    public private(set) var profile: [String: (count: Int, ms: Double)] = [:]
+    public func resetProfile() { profile = [:] }
+    /// The profile as table rows, largest total first.
+    public func profileReport() -> String {
+        let total = profile.values.reduce(0) { $0 + $1.ms }
+        return profile.sorted { $0.value.ms > $1.value.ms }.map { k, v in
+            String(format: "%-36@ %7d calls %10.3f ms %6.1f %% %9.2f us/call", k as NSString, v.count, v.ms, 100 * v.ms / max(total, 1e-9), 1000 * v.ms / Double(v.count))
+        }.joined(separator: "\n")
+    }
+
     /// Minimum compute capability: sm_80 (we compile and test for sm_80 and sm_90).
     public static let minimumComputeCapability = (8, 0)
 
@@ -191,8 +204,20 @@ public final class CUDADevice {
             case .f32(let v): storage[i] = UInt64(v.bitPattern)
             }
         }
+        if profiling {
+            let ms = try time { try rawLaunch(f, name, grid, block, sharedBytes, &storage) }
+            let old = profile[name] ?? (0, 0)
+            profile[name] = (old.count + 1, old.ms + ms)
+            return
+        }
+        try rawLaunch(f, name, grid, block, sharedBytes, &storage)
+    }
+
+    private func rawLaunch(_ f: OpaquePointer?, _ name: String, _ grid: (Int, Int, Int), _ block: Int, _ sharedBytes: Int,
+                           _ storage: inout [UInt64]) throws {
+        let n = storage.count
         let r: CUresult = storage.withUnsafeMutableBufferPointer { sb in
-            var ptrs = (0..<args.count).map { UnsafeMutableRawPointer(sb.baseAddress! + $0) as UnsafeMutableRawPointer? }
+            var ptrs = (0..<n).map { UnsafeMutableRawPointer(sb.baseAddress! + $0) as UnsafeMutableRawPointer? }
             return ptrs.withUnsafeMutableBufferPointer { pb in
                 driver.cuLaunchKernel(f, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block), 1, 1,
                                       UInt32(sharedBytes), stream, pb.baseAddress, nil)

@@ -87,3 +87,58 @@ public enum FixtureCheck {
         return results
     }
 }
+
+extension FixtureCheck {
+    /// Runs each case's prompt (all logits) and its greedy continuation on two backends and returns the
+    /// largest |Δlogit| between them and whether their greedy tokens are identical.
+    public static func compare(_ a: Backend, _ b: Backend, modelDir: URL) throws -> (maxAbs: Float, tokensIdentical: Bool) {
+        let spec = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: modelDir.appendingPathComponent("reference/cases.json")))
+        var worst: Float = 0
+        var same = true
+        for c in spec.cases {
+            let sa = try a.allocateSlot(), sb = try b.allocateSlot()
+            defer { a.freeSlot(sa); b.freeSlot(sb) }
+            var ra = try a.step([SequenceStep(slot: sa, tokens: c.prompt_ids, startPosition: 0, logits: .all)])[0]
+            var rb = try b.step([SequenceStep(slot: sb, tokens: c.prompt_ids, startPosition: 0, logits: .all)])[0]
+            worst = max(worst, maxAbs(ra.logits[...], rb.logits[...]))
+            same = same && ra.token == rb.token
+            var pos = c.prompt_ids.count
+            for _ in 1..<c.greedy_ids.count {
+                ra = try a.step([SequenceStep(slot: sa, tokens: [ra.token], startPosition: pos, logits: .last)])[0]
+                rb = try b.step([SequenceStep(slot: sb, tokens: [rb.token], startPosition: pos, logits: .last)])[0]
+                worst = max(worst, maxAbs(ra.logits[...], rb.logits[...]))
+                same = same && ra.token == rb.token
+                pos += 1
+            }
+        }
+        return (worst, same)
+    }
+}
+
+extension FixtureCheck {
+    /// Same as `compare(_:_:modelDir:)` for any checkpoint (e.g. a synthetic full-size one): a random
+    /// prompt of `promptTokens` ids, then `steps` greedy steps. Returns max |Δlogit|, max |logit| of `b`,
+    /// and whether the greedy tokens agree.
+    public static func compareRandom(_ a: Backend, _ b: Backend, promptTokens: Int, steps: Int, seed: UInt64 = 7)
+        throws -> (maxAbs: Float, maxRef: Float, tokensA: [Int32], tokensB: [Int32]) {
+        var s = seed
+        let V = UInt64(a.config.vocabSize)
+        let prompt: [Int32] = (0..<promptTokens).map { _ in s = CounterRNG.mix(s); return Int32(s % V) }
+        let sa = try a.allocateSlot(), sb = try b.allocateSlot()
+        defer { a.freeSlot(sa); b.freeSlot(sb) }
+        var ra = try a.step([SequenceStep(slot: sa, tokens: prompt, startPosition: 0, logits: .all)])[0]
+        var rb = try b.step([SequenceStep(slot: sb, tokens: prompt, startPosition: 0, logits: .all)])[0]
+        var worst = maxAbs(ra.logits[...], rb.logits[...])
+        var ref = rb.logits.reduce(0) { max($0, abs($1)) }
+        var ta = [ra.token], tb = [rb.token]
+        for i in 0..<steps {
+            // Both continue with b's token so a single flip does not derail the comparison.
+            ra = try a.step([SequenceStep(slot: sa, tokens: [rb.token], startPosition: promptTokens + i, logits: .last)])[0]
+            rb = try b.step([SequenceStep(slot: sb, tokens: [rb.token], startPosition: promptTokens + i, logits: .last)])[0]
+            worst = max(worst, maxAbs(ra.logits[...], rb.logits[...]))
+            ref = rb.logits.reduce(ref) { max($0, abs($1)) }
+            ta.append(ra.token); tb.append(rb.token)
+        }
+        return (worst, ref, ta, tb)
+    }
+}

@@ -380,3 +380,16 @@ private struct ConfigReader {
             quantization: quant)
     }
 }
+
+/// Decodable over the same JSON (any decoder): the HF keys with HF's defaults, then `validate()`.
+/// Errors are ConfigError with file "config.json".
+extension ModelConfig: Decodable {
+    public init(from decoder: Decoder) throws {
+        let value = try JSONValue(from: decoder)
+        guard let dict = value.objectValue else {
+            throw ConfigError(file: "config.json", field: "", reason: "top level is not a JSON object")
+        }
+        self = try ConfigReader(dict: dict, file: "config.json").read()
+        try validate()
+    }
+}

@@ -91,9 +91,12 @@ public enum SyntheticCheckpoint {
 
     /// Writes config.json, model-0000i-of-0000N.safetensors (zero-based, N = shards − 1) and
     /// model.safetensors.index.json into `directory` (created if needed). Returns the tensor bytes written.
+    /// With `sparse`, tensor data is not written: each shard is extended to its full size with
+    /// ftruncate (a sparse file reading as zeros, using no disk), so headers, index and loader can be
+    /// checked at real 20b/120b shapes in a test.
     @discardableResult
     public static func write(config: ModelConfig, to directory: URL, seed: UInt64 = 0,
-                             maxShardBytes: Int? = nil,
+                             maxShardBytes: Int? = nil, sparse: Bool = false,
                              progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Int {
         try config.validate(file: "synthetic config")
         let fm = FileManager.default
@@ -132,6 +135,14 @@ public enum SyntheticCheckpoint {
             }
             let header = plan.header()
             try header.withUnsafeBytes { try put($0.baseAddress!, $0.count) }
+            if sparse {
+                fflush(fp)
+                if ftruncate(fileno(fp), off_t(header.count + plan.dataBytes)) != 0 {
+                    throw CheckpointError.io(file: path, reason: "ftruncate failed: \(String(cString: strerror(errno)))")
+                }
+                done += plan.dataBytes
+                continue
+            }
             for i in members {
                 let s = specs[i]
                 var rng = Xorshift(seed: CounterRNG.mix(seed &+ CounterRNG.mix(UInt64(i) &+ 0x5EED)))

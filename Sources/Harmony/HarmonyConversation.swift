@@ -96,3 +96,24 @@ public struct HarmonyConversation: Sendable, Equatable {
     public var messages: [HarmonyMessage]
     public init(_ messages: [HarmonyMessage]) { self.messages = messages }
 }
+
+/// The `Current date:` value format.
+public enum HarmonyDate {
+    /// `YYYY-MM-DD` with a real month and day (leap years included).
+    public static func isValid(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return false }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
+                v = v * 10 + Int(b[i] - 0x30)
+            }
+            return v
+        }
+        guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10), (1...12).contains(m), d >= 1 else { return false }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+        return d <= days
+    }
+}

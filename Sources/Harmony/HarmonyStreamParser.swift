@@ -3,6 +3,7 @@
 // openai-harmony does it (recipient in the role part or in the channel part, spec §6.2), and
 // recovery from malformed output (a `.malformed` event, never a trap).
 // Used by the CLI and the server to produce final text, reasoning_content and tool_calls.
+import Tokenizer
 
 /// A parsed message header.
 public struct HarmonyHeader: Sendable, Equatable {
@@ -46,6 +47,10 @@ public struct HarmonyToolCall: Sendable, Equatable {
     public var channel: String?
     public var contentType: String?
 
+    public init(recipient: String, arguments: String, channel: String? = nil, contentType: String? = nil) {
+        self.recipient = recipient; self.arguments = arguments; self.channel = channel; self.contentType = contentType
+    }
+
     /// The function name when the recipient is `functions.NAME`, else nil.
     public var functionName: String? {
         recipient.hasPrefix("functions.") ? String(recipient.dropFirst("functions.".count)) : nil
@@ -67,7 +72,7 @@ public enum HarmonyStreamEvent: Sendable, Equatable {
     case malformed(reason: String, text: String)
 }
 
-public struct HarmonyStreamParser {
+public struct HarmonyStreamParser: Sendable {
     /// Longest header accepted, in tokens; a longer one is reported and treated as content.
     public static let maxHeaderTokens = 256
 
@@ -77,9 +82,10 @@ public struct HarmonyStreamParser {
         case content(HarmonyHeader)
     }
 
-    private let decoder: any TokenBytesDecoder
+    private let tokenizer: O200kTokenizer
     private var state: State
-    private var utf8 = UTF8StreamBuffer()
+    /// Holds back the bytes of a UTF-8 character split across tokens.
+    private var utf8: StreamDecoder
     private var text = ""
 
     /// Messages completed so far, in order.
@@ -89,8 +95,9 @@ public struct HarmonyStreamParser {
 
     /// `role`: the role already written by the prompt (`<|start|>assistant`); pass nil when the
     /// tokens start with `<|start|>`.
-    public init(decoder: any TokenBytesDecoder, role: HarmonyRole? = .assistant) {
-        self.decoder = decoder
+    public init(tokenizer: O200kTokenizer, role: HarmonyRole? = .assistant) {
+        self.tokenizer = tokenizer
+        self.utf8 = tokenizer.makeStreamDecoder()
         self.state = role.map { .header(role: $0, tokens: []) } ?? .expectStart(reportedJunk: false)
     }
 
@@ -149,11 +156,11 @@ public struct HarmonyStreamParser {
                 endMessage(header, .interrupted, into: &events)
                 state = .header(role: nil, tokens: [])
             default:
-                guard let bytes = decoder.tokenBytes(token) else {
+                guard tokenizer.isKnown(token) else {
                     events.append(.malformed(reason: "token id \(token) is outside the vocabulary", text: ""))
                     return events
                 }
-                let delta = utf8.append(bytes)
+                let delta = utf8.push(token)
                 if !delta.isEmpty {
                     text += delta
                     events.append(.textDelta(delta, channel: header.channel, recipient: header.recipient))
@@ -191,13 +198,13 @@ public struct HarmonyStreamParser {
     private mutating func beginContent(_ header: HarmonyHeader, into events: inout [HarmonyStreamEvent]) {
         state = .content(header)
         text = ""
-        utf8 = UTF8StreamBuffer()
+        utf8 = tokenizer.makeStreamDecoder()
         events.append(.messageStart(header))
     }
 
     private mutating func endMessage(_ header: HarmonyHeader, _ how: HarmonyMessageTerminator,
                                      into events: inout [HarmonyStreamEvent]) {
-        let rest = utf8.flush()
+        let rest = utf8.finish()
         if !rest.isEmpty {
             text += rest
             events.append(.textDelta(rest, channel: header.channel, recipient: header.recipient))
@@ -217,17 +224,12 @@ public struct HarmonyStreamParser {
     }
 
     private func tokenText(_ token: UInt32) -> String {
-        if let s = HarmonySpecialToken(rawValue: token) { return s.text }
-        return decoder.tokenBytes(token).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        tokenizer.isKnown(token) ? tokenizer.decode([token]) : ""
     }
 
+    /// Header tokens as text, special tokens written as their names (`<|channel|>`).
     private func headerText(_ tokens: [UInt32]) -> String {
-        var bytes: [UInt8] = []
-        for t in tokens {
-            if let s = HarmonySpecialToken(rawValue: t) { bytes += Array(s.text.utf8) }
-            else if let b = decoder.tokenBytes(t) { bytes += b }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        tokenizer.decode(tokens.filter { tokenizer.isKnown($0) })
     }
 
     /// Parses header text the way openai-harmony does. Returns a best-effort header and, when the

@@ -1,6 +1,7 @@
 // Harmony's formatting tokens and the seams to the tokenizer.
 // Owns: the o200k_harmony special-token ids harmony uses (spec §5.4), the rendered-piece type, and the
-// two small protocols through which the renderer encodes text and the stream parser decodes ids.
+// encoder seam the renderer maps text pieces through.
+import Tokenizer
 
 /// The o200k_harmony special tokens used by the harmony format. Raw values are token ids.
 public enum HarmonySpecialToken: UInt32, Sendable, CaseIterable {
@@ -49,14 +50,10 @@ extension Array where Element == HarmonyPiece {
     }
 }
 
-/// Encodes text without recognising special tokens (tiktoken's encode_ordinary).
+/// Encodes text without recognising special tokens (tiktoken's encode_ordinary). The renderer maps
+/// pieces to ids through this seam; `O200kTokenizer` conforms.
 public protocol OrdinaryTextEncoder {
     func encodeOrdinary(_ text: String) -> [UInt32]
 }
 
-/// Turns token ids back into bytes, for the stream parser.
-public protocol TokenBytesDecoder {
-    /// The raw bytes of one token: ordinary tokens give their bytes; special tokens give their text
-    /// (`<|channel|>`); an id outside the vocabulary gives nil.
-    func tokenBytes(_ id: UInt32) -> [UInt8]?
-}
+extension O200kTokenizer: OrdinaryTextEncoder {}

@@ -104,9 +104,10 @@ private struct Parser {
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
         i += 1  // {
-        var obj = JSONObject()
+        var members: [JSONMember] = []
+        var index: [String: Int] = [:]  // key → position in members (a repeated key keeps its first position)
         skipWhitespace()
-        if i < bytes.count && bytes[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+        if i < bytes.count && bytes[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject()) }
         while true {
             skipWhitespace()
             guard i < bytes.count else { throw error("unexpected end of input inside an object") }
@@ -121,11 +122,16 @@ private struct Parser {
             i += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            obj[key] = value
+            if let k = index[key] {
+                members[k].value = value
+            } else {
+                index[key] = members.count
+                members.append(JSONMember(key, value))
+            }
             skipWhitespace()
             guard i < bytes.count else { throw error("unexpected end of input inside an object") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+            if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(uniqueMembers: members)) }
             throw error("unexpected \(describe(bytes[i])), expected ',' or '}' in an object")
         }
     }

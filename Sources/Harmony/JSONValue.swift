@@ -51,6 +51,9 @@ public struct JSONObject: Equatable, Sendable {
         for m in members { self[m.key] = m.value }
     }
 
+    /// Members whose keys are known to be distinct (the parser dedupes with a hash index).
+    init(uniqueMembers: [JSONMember]) { self.members = uniqueMembers }
+
     public var keys: [String] { members.map(\.key) }
     public var isEmpty: Bool { members.isEmpty }
     public var count: Int { members.count }

@@ -64,7 +64,7 @@ public final class O200kTokenizer: Sendable {
     /// Encodes text with no special-token parsing: `<|start|>` in the text is ordinary text.
     public func encodeOrdinary(_ text: String) -> [UInt32] {
         var out = [UInt32]()
-        withUTF8(text) { encodeOrdinary($0, into: &out) }
+        withPadded(text.utf8) { encodeOrdinary($0, into: &out) }
         return out
     }
 
@@ -74,20 +74,25 @@ public final class O200kTokenizer: Sendable {
     public func encode(_ text: String, allowedSpecial: AllowedSpecial = .none) throws -> [UInt32] {
         let matcher = try matcher(for: allowedSpecial)
         var out = [UInt32]()
-        withUTF8(text) { encode($0, matcher: matcher, into: &out) }
+        withPadded(text.utf8) { encode($0, matcher: matcher, into: &out) }
         return out
+    }
+
+    /// `encode` with the allowed special-token names given as a set.
+    public func encode(_ text: String, allowedSpecial: Set<String>) throws -> [UInt32] {
+        try encode(text, allowedSpecial: .only(allowedSpecial))
     }
 
     /// Encodes UTF-8 bytes; throws `invalidUTF8` (with the offset of the first bad byte) if they are
     /// not valid UTF-8.
     public func encode(utf8 bytes: [UInt8], allowedSpecial: AllowedSpecial = .none) throws -> [UInt32] {
         let matcher = try matcher(for: allowedSpecial)
-        return try bytes.withUnsafeBufferPointer { buffer in
-            if let bad = UTF8Support.firstInvalidOffset(buffer) { throw TokenizerError.invalidUTF8(byteOffset: bad) }
-            var out = [UInt32]()
-            encode(buffer, matcher: matcher, into: &out)
-            return out
+        if let bad = bytes.withUnsafeBufferPointer({ UTF8Support.firstInvalidOffset($0) }) {
+            throw TokenizerError.invalidUTF8(byteOffset: bad)
         }
+        var out = [UInt32]()
+        withPadded(bytes) { encode($0, matcher: matcher, into: &out) }
+        return out
     }
 
     private func matcher(for allowed: AllowedSpecial) throws -> SpecialMatcher {
@@ -109,6 +114,27 @@ public final class O200kTokenizer: Sendable {
         Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
+    /// Runs `body` on a copy of the bytes followed by `RankTable.readPadding` zero bytes, as the rank
+    /// table's lookups require.
+    private func withPadded<C: Collection>(_ bytes: C, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows
+        where C.Element == UInt8 {
+        let n = bytes.count
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n + RankTable.readPadding) {
+            (buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Void in
+            let copied: Bool? = bytes.withContiguousStorageIfAvailable { (src: UnsafeBufferPointer<UInt8>) -> Bool in
+                if let base = src.baseAddress { buffer.baseAddress!.initialize(from: base, count: n) }
+                return true
+            }
+            if copied == nil {
+                var i = 0
+                for b in bytes { buffer[i] = b; i += 1 }
+            }
+            (buffer.baseAddress! + n).initialize(repeating: 0, count: RankTable.readPadding)
+            try body(UnsafeBufferPointer(start: buffer.baseAddress!, count: n))
+        }
+    }
+
+    /// `text` is padded as `withPadded` makes it.
     private func encode(_ text: UnsafeBufferPointer<UInt8>, matcher: SpecialMatcher, into out: inout [UInt32]) {
         if matcher.isEmpty { return encodeOrdinary(text, into: &out) }
         var start = 0
@@ -120,7 +146,8 @@ public final class O200kTokenizer: Sendable {
         encodeOrdinary(UnsafeBufferPointer(rebasing: text[start...]), into: &out)
     }
 
-    /// Pre-tokenizes and BPE-encodes valid UTF-8 text.
+    /// Pre-tokenizes and BPE-encodes valid UTF-8 text; `RankTable.readPadding` bytes past its end
+    /// must be readable.
     func encodeOrdinary(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt32]) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         out.reserveCapacity(out.count + text.count / 4)

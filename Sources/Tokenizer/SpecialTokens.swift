@@ -53,7 +53,7 @@ public struct SpecialTokens: Sendable, Equatable {
 }
 
 /// Which special-token strings `encode` recognizes in text.
-public enum AllowedSpecial: Sendable, Equatable, ExpressibleByArrayLiteral {
+public enum AllowedSpecial: Sendable, Equatable {
     /// Every special token of the tokenizer.
     case all
     /// Only these names (each must be a special token of the tokenizer).
@@ -61,8 +61,6 @@ public enum AllowedSpecial: Sendable, Equatable, ExpressibleByArrayLiteral {
 
     /// No special tokens: the same as `encodeOrdinary`.
     public static let none = AllowedSpecial.only([])
-
-    public init(arrayLiteral elements: String...) { self = .only(Set(elements)) }
 }
 
 /// Finds the leftmost occurrence of any of a set of special-token strings (longest wins at one position).
@@ -73,7 +71,7 @@ struct SpecialMatcher: Sendable {
 
     init(names: [String: UInt32]) {
         let sorted = names.sorted { $0.key < $1.key }
-        var builder = RankTableBuilder(path: "<special tokens>", expectedCount: sorted.count)
+        var builder = RankTableBuilder(path: "<special tokens>", expectedCount: sorted.count)  // arena is padded
         var lengths = [Set<Int>](repeating: [], count: 256)
         var ids = [UInt32]()
         for (index, (name, id)) in sorted.enumerated() {
@@ -90,7 +88,8 @@ struct SpecialMatcher: Sendable {
 
     var isEmpty: Bool { table == nil }
 
-    /// The first special token at or after `from`: (start, end, id), or nil.
+    /// The first special token at or after `from`: (start, end, id), or nil. `RankTable.readPadding`
+    /// bytes past the end of `text` must be readable.
     func nextMatch(in text: UnsafeBufferPointer<UInt8>, from: Int) -> (start: Int, end: Int, id: UInt32)? {
         guard let table else { return nil }
         let base = text.baseAddress!

@@ -6,13 +6,6 @@ import Engine
 import Harmony
 import Tokenizer
 
-/// The tokenizer as harmony's encoder/decoder seams.
-struct HarmonyCodec: OrdinaryTextEncoder, TokenBytesDecoder {
-    let tokenizer: O200kTokenizer
-    func encodeOrdinary(_ text: String) -> [UInt32] { tokenizer.encodeOrdinary(text) }
-    func tokenBytes(_ id: UInt32) -> [UInt8]? { tokenizer.isKnown(id) ? tokenizer.tokenBytes(id) : nil }
-}
-
 enum AnswerPiece: Equatable {
     case answer(String)
     case reasoning(String)
@@ -33,7 +26,7 @@ struct AnswerStream {
 
     init(tokenizer: O200kTokenizer, raw: Bool = false) {
         decoder = tokenizer.makeStreamDecoder()
-        parser = raw ? nil : HarmonyStreamParser(decoder: HarmonyCodec(tokenizer: tokenizer), role: .assistant)
+        parser = raw ? nil : HarmonyStreamParser(tokenizer: tokenizer, role: .assistant)
     }
 
     /// Messages parsed so far (for chat history).

@@ -2,6 +2,7 @@
 // device memory for B sequences of P random prompt tokens and G generated tokens each, plus the
 // device copy bandwidth and the weight-bytes-per-token floor it implies (spec §7.3).
 import ArgumentParser
+import CPUBackend
 import CUDABackend
 import Core
 import Foundation
@@ -31,34 +32,37 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
         }
         let c = weights.config
-        var backend: CUDABackend
-        do {
-            var o = CUDABackendOptions()
-            o.maxSlots = batch + 1
-            o.maxContext = promptTokens + genTokens + 8
-            o.maxTokensPerStep = max(64, min(chunk, batch * promptTokens))
-            o.useGraphs = !noGraphs
-            o.verbose = !json
-            backend = try CUDABackend(weights: weights, options: o)
-        } catch {
-            if device == "auto" {
-                FileHandle.standardError.write(Data("notice: CUDA unavailable (\(error)); the CPU backend is not part of this build's bench yet\n".utf8))
-            } else if device == "cpu" {
-                FileHandle.standardError.write(Data("error: --device cpu is not wired into bench in this build\n".utf8))
-            } else {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        var backend: Backend
+        var cuda: CUDABackend?
+        if device == "cpu" {
+            backend = CPUBackend(weights: weights, maxSlots: batch + 1, maxContext: promptTokens + genTokens + 8)
+        } else {
+            do {
+                var o = CUDABackendOptions()
+                o.maxSlots = batch + 1
+                o.maxContext = promptTokens + genTokens + 8
+                o.maxTokensPerStep = max(64, min(chunk, batch * promptTokens))
+                o.useGraphs = !noGraphs
+                o.verbose = !json
+                cuda = try CUDABackend(weights: weights, options: o)
+                backend = cuda!
+            } catch {
+                guard device == "auto" else {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
+                }
+                FileHandle.standardError.write(Data("notice: CUDA unavailable (\(error)); falling back to the CPU backend\n".utf8))
+                backend = CPUBackend(weights: weights, maxSlots: batch + 1, maxContext: promptTokens + genTokens + 8)
             }
-            throw ExitCode(1)
         }
         let loadSeconds = Date().timeIntervalSince(t0)
         do {
-            try measure(backend, c, loadSeconds: loadSeconds)
+            try measure(backend, cuda, c, loadSeconds: loadSeconds)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8)); throw ExitCode(1)
         }
     }
 
-    func measure(_ backend: CUDABackend, _ c: ModelConfig, loadSeconds: Double) throws {
+    func measure(_ backend: Backend, _ cuda: CUDABackend?, _ c: ModelConfig, loadSeconds: Double) throws {
         // Deterministic random prompts.
         var rng: UInt64 = 0x1234_5678
         func next() -> Int32 { rng = CounterRNG.mix(rng); return Int32(rng % UInt64(c.vocabSize)) }
@@ -72,31 +76,33 @@ struct Bench: ParsableCommand {
         slots.forEach { backend.freeSlot($0) }
         slots = try (0..<batch).map { _ in try backend.allocateSlot() }
 
-        let dev = backend.device
-        let bw = try dev.measureCopyBandwidth()
+        let bw = try cuda?.device.measureCopyBandwidth() ?? .nan
         var steps = slots.map { SequenceStep(slot: $0, tokens: (0..<promptTokens).map { _ in next() }, startPosition: 0) }
         let p0 = Date()
+        cuda?.device.resetProfile()
         var out = try backend.step(steps)
         let prefill = Date().timeIntervalSince(p0)
+        if let d = cuda?.device, d.profiling { FileHandle.standardError.write(Data("profile: prefill\n\(d.profileReport())\n".utf8)); d.resetProfile() }
         let d0 = Date()
         for _ in 0..<genTokens {
             for i in steps.indices { steps[i].startPosition += steps[i].tokens.count; steps[i].tokens = [out[i].token] }
             out = try backend.step(steps)
         }
         let decode = Date().timeIntervalSince(d0)
-        let mem = try dev.memoryInfo()
+        if let d = cuda?.device, d.profiling { FileHandle.standardError.write(Data("profile: decode\n\(d.profileReport())\n".utf8)) }
+        let mem = try cuda?.device.memoryInfo() ?? (free: 0, total: 0)
         let bpt = Double(DecodeRoofline.weightBytesPerToken(c))
         let floorTokS = bw / bpt
         let decodeTokS = Double(batch * genTokens) / decode
         let r: [(String, Any)] = [
             ("device", backend.name), ("batch", batch), ("prompt_tokens", promptTokens), ("gen_tokens", genTokens),
-            ("load_s", loadSeconds), ("weights_upload_s", backend.loadStats.seconds), ("weights_gb", Double(backend.loadStats.bytes) / 1e9),
-            ("upload_gb_per_s", backend.loadStats.gbPerSecond),
+            ("load_s", loadSeconds), ("weights_upload_s", cuda?.loadStats.seconds ?? .nan),
+            ("weights_gb", Double(cuda?.loadStats.bytes ?? 0) / 1e9), ("upload_gb_per_s", cuda?.loadStats.gbPerSecond ?? .nan),
             ("prefill_tok_s", Double(batch * promptTokens) / prefill), ("ttft_ms", prefill * 1000),
             ("decode_tok_s", decodeTokS), ("decode_ms_per_step", decode * 1000 / Double(genTokens)),
-            ("peak_device_alloc_gb", Double(dev.peakAllocatedBytes) / 1e9), ("device_used_gb", Double(mem.total - mem.free) / 1e9),
+            ("peak_device_alloc_gb", Double(cuda?.device.peakAllocatedBytes ?? 0) / 1e9), ("device_used_gb", Double(mem.total - mem.free) / 1e9),
             ("copy_bandwidth_tb_s", bw / 1e12), ("weight_gb_per_token", bpt / 1e9), ("floor_tok_s", floorTokS),
-            ("fraction_of_floor", batch == 1 ? decodeTokS / floorTokS : Double.nan),
+            ("fraction_of_floor", batch == 1 && cuda != nil ? decodeTokS / floorTokS : Double.nan),
         ]
         if json {
             let body = r.map { k, v -> String in
@@ -107,7 +113,8 @@ struct Bench: ParsableCommand {
             print("{" + body.joined(separator: ", ") + "}")
         } else {
             for (k, v) in r {
-                if let d = v as? Double { print(String(format: "%-22@ %.3f", k, d)) } else { print("\(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(v)") }
+                let key = k.padding(toLength: 22, withPad: " ", startingAt: 0)
+                if let d = v as? Double { print(key + " " + String(format: "%.3f", d)) } else { print("\(key) \(v)") }
             }
         }
     }

@@ -11,7 +11,7 @@ enum Prompt {
 
     /// Ids prompting the assistant for a chat request (ends with `<|start|>assistant`).
     static func render(_ request: ChatRequest, tokenizer: O200kTokenizer) -> [Int32] {
-        HarmonyRenderer().renderForCompletion(request, encoder: HarmonyCodec(tokenizer: tokenizer))
+        HarmonyRenderer().renderForCompletion(request, encoder: tokenizer)
             .map { Int32(bitPattern: $0) }
     }
 

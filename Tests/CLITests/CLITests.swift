@@ -10,9 +10,8 @@ final class CLITests: XCTestCase {
 
     /// The prompt length harmony gives a one-message conversation (what generate must report).
     private func renderedLength(_ prompt: String, effort: ReasoningEffort = .medium) throws -> Int {
-        struct Codec: OrdinaryTextEncoder { let t: O200kTokenizer; func encodeOrdinary(_ s: String) -> [UInt32] { t.encodeOrdinary(s) } }
         let request = ChatRequest(messages: [.user(parts: [prompt], name: nil)], reasoningEffort: effort)
-        return HarmonyRenderer().renderForCompletion(request, encoder: Codec(t: try O200kTokenizer.harmony())).count
+        return HarmonyRenderer().renderForCompletion(request, encoder: try O200kTokenizer.harmony()).count
     }
 
     private func tokens(_ object: [String: Any]) -> [Int] { (object["tokens"] as? [Int]) ?? [] }

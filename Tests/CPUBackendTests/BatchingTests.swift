@@ -145,3 +145,24 @@ final class BatchingTests: XCTestCase {
         XCTAssertLessThan(maxAbs, 100)
     }
 }
+
+/// The CPU backend's MXFP4 row decoder against Core's reference decoder (spec §2.2), byte-exact for
+/// every byte value and every scale byte.
+final class MXFP4KernelTests: XCTestCase {
+    func testRowDecodeMatchesReferenceForEveryCodeAndScale() {
+        var blocks = [UInt8](repeating: 0, count: 16 * 256)
+        for i in 0..<blocks.count { blocks[i] = UInt8(truncatingIfNeeded: i &* 37 &+ i / 16) }
+        for b in 0..<256 { blocks[b * 16 + 3] = UInt8(b) }   // every byte value, each under another scale
+        let scales = (0..<256).map { UInt8($0) }
+        var reference = [Float](repeating: 0, count: 256 * 32)
+        var got = [Float](repeating: 0, count: 256 * 32)
+        MXFP4.dequantizeRow(blocks: blocks, scales: scales, cols: 256 * 32, into: &reference)
+        Kernels.fp4Pairs.withUnsafeBufferPointer { pairs in
+            Kernels.dequantizeRow(blocks: blocks, scales: scales, cols: 256 * 32, pairs: pairs.baseAddress!, into: &got)
+        }
+        for i in 0..<(256 * 32) {
+            let a = reference[i], b = got[i]
+            XCTAssertTrue(a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN), "element \(i): \(a) vs \(b)")
+        }
+    }
+}

@@ -203,3 +203,24 @@ final class CheckpointTests: XCTestCase {
         expectError({ if case .tensorMissing("model.layers.0.self_attn.sinks", _) = $0 { return true }; return false }, "not found")
     }
 }
+
+/// Real-size configurations: sparse files (headers + ftruncate, no data on disk) at the exact 20b
+/// and 120b shapes load and validate, with the tensor counts and byte totals of spec §2.1 / §7.1.
+final class RealShapeTests: XCTestCase {
+    func testRealShapesLoad() throws {
+        for (config, tensors, bytes) in [(ModelConfig.gptOss20b, 459, 13_761_264_768), (ModelConfig.gptOss120b, 687, 65_248_815_744)] {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sparse-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let written = try SyntheticCheckpoint.write(config: config, to: dir, sparse: true)
+            XCTAssertEqual(written, bytes)
+            let w = try ModelWeights.load(directory: dir)
+            XCTAssertEqual(w.config, config)
+            XCTAssertEqual(w.checkpoint.tensorNames.count, tensors)
+            XCTAssertEqual(w.checkpoint.totalTensorBytes, bytes)
+            XCTAssertEqual(w.layers.count, config.numHiddenLayers)
+            XCTAssertEqual(w.layers[0].experts.gateUp.blockBytes.count, config.numLocalExperts * 5760 * 90 * 16)
+            XCTAssertEqual(w.layers[0].q.shape, [4096, 2880])
+            XCTAssertGreaterThan(w.checkpoint.files.count, 2)
+        }
+    }
+}

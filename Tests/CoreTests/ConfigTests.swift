@@ -52,6 +52,13 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    func testDecodableConformance() throws {
+        XCTAssertEqual(try JSONDecoder().decode(ModelConfig.self, from: Data(hf20bConfigJSON.utf8)), .gptOss20b)
+        XCTAssertThrowsError(try JSONDecoder().decode(ModelConfig.self, from: mutated(hf20bConfigJSON) { $0["head_dim"] = 63 })) {
+            XCTAssertEqual(($0 as? ConfigError)?.field, "head_dim")
+        }
+    }
+
     func testV5RopeParameters() throws {
         let data = mutated(hf20bConfigJSON) { d in
             d["rope_scaling"] = nil; d["rope_theta"] = nil

@@ -16,6 +16,14 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(v.compactJSON(), #"{"y":3,"b":2}"#)
     }
 
+    func testLargeObjectKeepsOrder() throws {
+        let text = "{" + (0..<20_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k5\":-1}"
+        let v = try JSONParser.parse(text)
+        XCTAssertEqual(v.objectValue?.count, 20_000)
+        XCTAssertEqual(v.objectValue?.members[5], JSONMember("k5", -1))
+        XCTAssertEqual(v.objectValue?.members.last?.key, "k19999")
+    }
+
     func testStringEscapes() throws {
         let v = try JSONParser.parse(#"["a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0001", "é😀"]"#)
         XCTAssertEqual(v.arrayValue?[0].stringValue, "a\"b\\c/d\n\té😀\u{01}")
@@ -30,6 +38,10 @@ final class JSONTests: XCTestCase {
             ("1e16", "1e16"), ("1e15", "1000000000000000.0"), ("12345678901234567890", "12345678901234567890"),
             ("100000000000000000000000", "1e23"), ("2.5e-300", "2.5e-300"), ("3.5e10", "35000000000.0"),
             ("-42", "-42"), ("0.1", "0.1"), ("1.5e300", "1.5e300"), ("123e-20", "1.23e-18"),
+            // serde_json's fast float parse lands on a neighbouring double; harmony prints that one.
+            ("4.1882723842698686e-07", "4.188272384269869e-7"), ("7.411740621875864e-08", "7.411740621875865e-8"),
+            ("-9223372036854775808", "-9223372036854775808"), ("-9223372036854775809", "-9.223372036854776e18"),
+            ("18446744073709551616", "1.8446744073709552e19"), ("5e-324", "5e-324"),
         ]
         for (input, expected) in cases {
             XCTAssertEqual(JSONNumberFormatter.harmony(JSONNumber(validatedText: input)), expected, input)

@@ -2,6 +2,7 @@
 // worked examples (§6.6, §6.8, §6.9).
 import XCTest
 @testable import Harmony
+import Tokenizer
 
 final class RenderTests: XCTestCase {
     struct RenderCase {
@@ -35,6 +36,15 @@ final class RenderTests: XCTestCase {
             let pieces = HarmonyRenderer().piecesForCompletion(req, date: c.date)
             XCTAssertEqual(pieces.renderedText, c.expectedText, c.name)
             XCTAssertEqual(Array(pieces.suffix(2)), [.special(.start), .text("assistant")], c.name)
+        }
+    }
+
+    /// The exact ids openai-harmony rendered (each text piece tokenized on its own).
+    func testFixturesRenderSameIDs() throws {
+        let tok = try TestTokenizer.harmony()
+        for c in try Self.renderCases() {
+            let req = try ChatRequest.parse(json: c.request)
+            XCTAssertEqual(HarmonyRenderer().renderForCompletion(req, date: c.date, encoder: tok), c.expectedIDs, c.name)
         }
     }
 
@@ -148,6 +158,15 @@ final class RenderTests: XCTestCase {
         XCTAssertTrue(pieces.contains(.text(":ann")))
         let msg = pieces.firstIndex(of: .special(.message), after: pieces.firstIndex(of: .text("user"))!)
         XCTAssertEqual(Array(pieces[(msg! + 1)...(msg! + 3)]), [.text("Hel"), .text("lo"), .special(.end)])
+    }
+
+    func testDateValidation() {
+        XCTAssertTrue(HarmonyDate.isValid("2025-06-28"))
+        XCTAssertTrue(HarmonyDate.isValid("2024-02-29"))
+        XCTAssertFalse(HarmonyDate.isValid("2025-02-29"))
+        XCTAssertFalse(HarmonyDate.isValid("2025-13-01"))
+        XCTAssertFalse(HarmonyDate.isValid("2025-6-28"))
+        XCTAssertFalse(HarmonyDate.isValid("today"))
     }
 
     func testStopTokens() {

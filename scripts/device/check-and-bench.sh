@@ -31,6 +31,8 @@ if "$BIN" cuda-check "$FIX"/tiny-a "$FIX"/tiny-b "$FIX"/tiny-c | tee "$OUT/cuda-
 if [ "${SKIP_20B:-0}" != 1 ]; then
   echo "== synthetic 20b"
   t0=$(date +%s); "$BIN" synth --preset 20b --output /tmp/m20b; echo "synth took $(( $(date +%s) - t0 )) s"
+  echo "== GPU vs CPU backend on the full-size synthetic 20b"
+  if timeout 180 "$BIN" cuda-check --vs-cpu /tmp/m20b --vs-cpu-tokens 4 --vs-cpu-steps 2 | tee "$OUT/vs-cpu.txt"; then row "20b GPU vs CPU: $(tail -1 $OUT/vs-cpu.txt)"; else row "20b GPU vs CPU: FAIL/timeout $(tail -1 $OUT/vs-cpu.txt)"; fi
   echo "== bench 20b batch 1 (prompt $PROMPT, gen $GEN)"
   "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json | tee "$OUT/bench-b1.json"
   "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json --no-graphs | tee "$OUT/bench-b1-nographs.json"
@@ -45,7 +47,7 @@ if [ "${SKIP_20B:-0}" != 1 ]; then
   row "20b b8:          $(pick $OUT/bench-b8.json decode_tok_s prefill_tok_s)"
   if [ "${SKIP_TORCH:-0}" != 1 ] && [ -f "$D/bench_torch.py" ]; then
     echo "== PyTorch + transformers on the same checkpoint"
-    timeout 300 python3 "$D/bench_torch.py" /tmp/m20b $GEN | tee "$OUT/torch.txt"
+    timeout 200 python3 "$D/bench_torch.py" /tmp/m20b $GEN | tee "$OUT/torch.txt"
     row "torch:           $(tail -1 $OUT/torch.txt)"
   fi
 fi

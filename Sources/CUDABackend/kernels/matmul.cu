@@ -22,7 +22,7 @@ static __device__ __forceinline__ void matmul_bf16w(const float *__restrict__ x,
     const uint4 *wrow[ROWS];
 #pragma unroll
     for (int r = 0; r < ROWS; r++) wrow[r] = (const uint4 *)(W + (i64)min(row0 + r, N - 1) * K);
-#pragma unroll 2
+#pragma unroll 4
     for (int i = lane; i < K8; i += WARP) {
         uint4 wv[ROWS];
 #pragma unroll

@@ -7,7 +7,7 @@
 // to the lower index), softmax over the k selected logits. Then assignments a = t·k + j are grouped
 // by expert into tiles of at most `tile` assignments: tiles[i] = (expert, start in `sorted`, count).
 // topk_idx [T·k] i32, topk_w [T·k] f32, sorted [T·k] i32, tiles [max_tiles·3] i32, num_tiles [1] i32.
-// grid (1), block 1024. E <= 256, k <= 8.
+// grid (1), block 1024. E <= 256, k <= 8, k <= WARP.
 GPTOSS_KERNEL void f32_moe_route(const float *__restrict__ logits, int T, int E, int k, int tile,
                                  i32 *__restrict__ topk_idx, float *__restrict__ topk_w,
                                  i32 *__restrict__ sorted, i32 *__restrict__ tiles, i32 *__restrict__ num_tiles,
@@ -15,28 +15,41 @@ GPTOSS_KERNEL void f32_moe_route(const float *__restrict__ logits, int T, int E,
     __shared__ int count[256], offset[256], cursor[256];
     for (int e = threadIdx.x; e < E; e += blockDim.x) { count[e] = 0; cursor[e] = 0; }
     __syncthreads();
-    for (int t = threadIdx.x; t < T; t += blockDim.x) {
+    // One warp per token: each lane holds logits e = lane, lane + WARP, ... (E <= 8·WARP); k rounds of a
+    // warp arg-max (ties to the lower index) pick the experts in descending order.
+    const int lane = threadIdx.x % WARP, nwarps = blockDim.x / WARP;
+    for (int t = threadIdx.x / WARP; t < T; t += nwarps) {
         const float *r = logits + (i64)t * E;
-        int idx[8];
-        float val[8];
+        float v[8];
+#pragma unroll
+        for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? r[lane + q * WARP] : GPTOSS_NEG_INF;
+        unsigned taken = 0;  // bit q: v[q] already chosen
+        float top0 = 0.f, sum = 0.f, mine = 0.f;
+        int myidx = 0;
         for (int j = 0; j < k; j++) {
-            int best = -1;
-            float bv = 0.f;
-            for (int e = 0; e < E; e++) {
-                bool taken = false;
-                for (int q = 0; q < j; q++) taken |= (idx[q] == e);
-                const float v = r[e];
-                if (!taken && (best < 0 || v > bv)) { best = e; bv = v; }
+            float bv = GPTOSS_NEG_INF;
+            int bi = 0x7fffffff;
+#pragma unroll
+            for (int q = 0; q < 8; q++) {
+                const int e = lane + q * WARP;
+                if (e < E && !(taken & (1u << q)) && (bi == 0x7fffffff || v[q] > bv)) { bv = v[q]; bi = e; }
             }
-            idx[j] = best; val[j] = bv;
+#pragma unroll
+            for (int m = WARP / 2; m > 0; m >>= 1) {
+                const float ov = shfl_xor(bv, m);
+                const int oi = shfl_xor_i(bi, m);
+                if (oi != 0x7fffffff && (bi == 0x7fffffff || ov > bv || (ov == bv && oi < bi))) { bv = ov; bi = oi; }
+            }
+            if (bi % WARP == lane) taken |= 1u << (bi / WARP);
+            if (j == 0) top0 = bv;
+            const float ex = expf(bv - top0);
+            sum += ex;
+            if (lane == j) { mine = ex; myidx = bi; }
         }
-        float sum = 0.f;
-        float ex[8];
-        for (int j = 0; j < k; j++) { ex[j] = expf(val[j] - val[0]); sum += ex[j]; }
-        for (int j = 0; j < k; j++) {
-            topk_idx[t * k + j] = idx[j];
-            topk_w[t * k + j] = ex[j] / sum;
-            atomicAdd(&count[idx[j]], 1);
+        if (lane < k) {
+            topk_idx[t * k + lane] = myidx;
+            topk_w[t * k + lane] = mine / sum;
+            atomicAdd(&count[myidx], 1);
         }
     }
     __syncthreads();
@@ -59,35 +72,35 @@ GPTOSS_KERNEL void f32_moe_route(const float *__restrict__ logits, int T, int E,
     }
 }
 
-// Σ over one 32-element MXFP4 block of fp4(codes)·x, x as 8 float4 (x[0..31]).
-DEVI float fp4_block_dot(const uint4 wq, const float4 *x, const float *lut) {
-    const u32 wd[4] = {wq.x, wq.y, wq.z, wq.w};
-    float s = 0.f;
-#pragma unroll
-    for (int q = 0; q < 4; q++) {
-        const u32 v = wd[q];
-        const float4 a = x[2 * q], b = x[2 * q + 1];
-        s = fmaf(lut[v & 15], a.x, s);
-        s = fmaf(lut[(v >> 4) & 15], a.y, s);
-        s = fmaf(lut[(v >> 8) & 15], a.z, s);
-        s = fmaf(lut[(v >> 12) & 15], a.w, s);
-        s = fmaf(lut[(v >> 16) & 15], b.x, s);
-        s = fmaf(lut[(v >> 20) & 15], b.y, s);
-        s = fmaf(lut[(v >> 24) & 15], b.z, s);
-        s = fmaf(lut[v >> 28], b.w, s);
-    }
+// Σ over 8 consecutive elements: fp4 codes in one word (element 2j low nibble of byte j), x as 2 float4.
+DEVI float fp4x8_dot(const u32 v, const float4 a, const float4 b, const float *lut) {
+    float s = lut[v & 15] * a.x;
+    s = fmaf(lut[(v >> 4) & 15], a.y, s);
+    s = fmaf(lut[(v >> 8) & 15], a.z, s);
+    s = fmaf(lut[(v >> 12) & 15], a.w, s);
+    s = fmaf(lut[(v >> 16) & 15], b.x, s);
+    s = fmaf(lut[(v >> 20) & 15], b.y, s);
+    s = fmaf(lut[(v >> 24) & 15], b.z, s);
+    s = fmaf(lut[v >> 28], b.w, s);
     return s;
 }
 
+DEVI u32 ld_stream_u32(const u32 *p) {
+    u32 r;
+    asm volatile("ld.global.nc.L1::no_allocate.u32 %0, [%1];" : "=r"(r) : "l"(p));
+    return r;
+}
+
 // Shared body: one warp computes ROWS rows of expert e's MXFP4 matrix [R, K] for up to TB assignments
-// of one tile; each lane takes whole 32-element blocks (16 B codes + 1 B scale).
-// Returns the per-row, per-assignment dot products in acc (valid in every lane after warp_sum).
+// of one tile. Lane i takes 8-element chunks i, i + WARP, ...: 4 code bytes per row (coalesced across
+// the warp) and 32 contiguous bytes of x (so the warp's x reads are contiguous too), the scale byte of
+// the chunk's 32-element block. Returns the dot products in acc (in every lane, after warp_sum).
 template <int ROWS, int TB>
 DEVI void mf4_rows(const float *__restrict__ x, int xrow_div, const u8 *__restrict__ blocks,
                    const u8 *__restrict__ scales, int e, int R, int K, int row0, const i32 *__restrict__ asg,
                    int count, const float *lut, float acc[ROWS][TB]) {
     const int lane = threadIdx.x % WARP;
-    const int nb = K / 32;
+    const int nc = K / 8;
 #pragma unroll
     for (int r = 0; r < ROWS; r++)
 #pragma unroll
@@ -95,25 +108,27 @@ DEVI void mf4_rows(const float *__restrict__ x, int xrow_div, const u8 *__restri
     int xrow[TB];
 #pragma unroll
     for (int tt = 0; tt < TB; tt++) xrow[tt] = tt < count ? asg[tt] / xrow_div : 0;
-    const i64 rbase = (i64)e * R + row0;
-    for (int gidx = lane; gidx < nb; gidx += WARP) {
-        uint4 wq[ROWS];
+    const u32 *codes[ROWS];
+    const u8 *scl[ROWS];
+#pragma unroll
+    for (int r = 0; r < ROWS; r++) {
+        const i64 rr = (i64)e * R + row0 + min(r, R - 1 - row0);
+        codes[r] = (const u32 *)(blocks + rr * (K / 2));
+        scl[r] = scales + rr * (K / 32);
+    }
+#pragma unroll 2
+    for (int c = lane; c < nc; c += WARP) {
+        u32 wq[ROWS];
         float sc[ROWS];
 #pragma unroll
-        for (int r = 0; r < ROWS; r++) {
-            const i64 rr = rbase + min(r, R - 1 - row0);
-            wq[r] = ld_stream_u4((const uint4 *)(blocks + (rr * nb + gidx) * 16));
-            sc[r] = e8m0_to_f32(scales[rr * nb + gidx]);
-        }
+        for (int r = 0; r < ROWS; r++) { wq[r] = ld_stream_u32(codes[r] + c); sc[r] = e8m0_to_f32(scl[r][c >> 2]); }
 #pragma unroll
         for (int tt = 0; tt < TB; tt++) {
             if (tt < count) {
-                const float4 *xp = (const float4 *)(x + (i64)xrow[tt] * K + gidx * 32);
-                float4 xv[8];
+                const float4 *xp = (const float4 *)(x + (i64)xrow[tt] * K) + 2 * c;
+                const float4 a = ld_nc4(xp), b = ld_nc4(xp + 1);
 #pragma unroll
-                for (int q = 0; q < 8; q++) xv[q] = ld_nc4(xp + q);
-#pragma unroll
-                for (int r = 0; r < ROWS; r++) acc[r][tt] = fmaf(fp4_block_dot(wq[r], xv, lut), sc[r], acc[r][tt]);
+                for (int r = 0; r < ROWS; r++) acc[r][tt] = fmaf(fp4x8_dot(wq[r], a, b, lut), sc[r], acc[r][tt]);
             }
         }
     }
