@@ -11,9 +11,9 @@ struct Batch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a file of prompts and write JSONL results (for throughput).",
         discussion: """
-        Input: the seed format (first line the count N, then one prompt per line) or JSONL, one request
-        per line: {"prompt": "..."} or a chat-completions body {"messages": [...]}, each with optional
-        max_tokens, temperature, top_p, seed. Output: one JSON object per request, in input order:
+        Input: the seed format (first line the count N, then one prompt per line) or JSONL, one request \
+        per line: {"prompt": "..."} or a chat-completions body {"messages": [...]}, each with optional \
+        max_tokens, temperature, top_p, seed. Output: one JSON object per request, in input order: \
         {index, text, reasoning, tokens, finish_reason, usage}; a bad line gives {index, line, error}.
         """,
         aliases: ["getp"])

@@ -15,7 +15,7 @@ struct Chat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Chat with the model (interactive, or one turn per line of piped stdin).",
         discussion: """
-        Commands: /reset (forget the conversation), /effort low|medium|high (reasoning effort from the
+        Commands: /reset (forget the conversation), /effort low|medium|high (reasoning effort from the \
         next turn), /reasoning (show or hide the reasoning), /exit. Ctrl-C stops the current answer.
         """)
 

@@ -9,7 +9,7 @@ struct Generate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer one prompt, streaming the final channel to stdout.",
         discussion: """
-        The prompt is rendered in the harmony chat format; sampling stops at <|return|> or <|call|>.
+        The prompt is rendered in the harmony chat format; sampling stops at <|return|> or <|call|>. \
         Stats (prompt and generated tokens, load time, time to first token, decode speed) go to stderr.
         """)
 
