@@ -2,6 +2,8 @@
 // Unicode tables (`Unicode.Scalar.Properties.generalCategory` and `.isWhitespace`, which is the
 // White_Space property that `\s` means in tiktoken's regex). Planes 0 and 1 are cached in a flat
 // table built once per process; other planes are asked of the standard library directly.
+// tiktoken's regex engine (Rust regex-syntax) carries Unicode 16.0 tables, while the standard library
+// may be newer: scalars assigned after `regexUnicodeVersion` (their `age`) count as unassigned (Cn).
 enum CharClass {
     /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]`: the "upper" letter class of the regex.
     static let upper: UInt8 = 1
@@ -16,9 +18,16 @@ enum CharClass {
     /// `\r` or `\n`
     static let newline: UInt8 = 32
 
+    /// The Unicode version of the regex tables that tiktoken 0.14 uses.
+    static let regexUnicodeVersion: Unicode.Version = (major: 16, minor: 0)
+
     static func compute(_ value: UInt32) -> UInt8 {
         guard let scalar = Unicode.Scalar(value) else { return 0 }
         let props = scalar.properties
+        if let age = props.age,
+           age.major > regexUnicodeVersion.major || (age.major == regexUnicodeVersion.major && age.minor > regexUnicodeVersion.minor) {
+            return 0 // newer than tiktoken's tables: unassigned there (none of these is White_Space)
+        }
         var bits: UInt8 = 0
         switch props.generalCategory {
         case .uppercaseLetter, .titlecaseLetter: bits = upper | letter
