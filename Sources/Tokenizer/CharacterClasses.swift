@@ -24,10 +24,6 @@ enum CharClass {
     static func compute(_ value: UInt32) -> UInt8 {
         guard let scalar = Unicode.Scalar(value) else { return 0 }
         let props = scalar.properties
-        if let age = props.age,
-           age.major > regexUnicodeVersion.major || (age.major == regexUnicodeVersion.major && age.minor > regexUnicodeVersion.minor) {
-            return 0 // newer than tiktoken's tables: unassigned there (none of these is White_Space)
-        }
         var bits: UInt8 = 0
         switch props.generalCategory {
         case .uppercaseLetter, .titlecaseLetter: bits = upper | letter
@@ -35,10 +31,16 @@ enum CharClass {
         case .modifierLetter, .otherLetter: bits = upper | lower | letter
         case .nonspacingMark, .spacingMark, .enclosingMark: bits = upper | lower
         case .decimalNumber, .letterNumber, .otherNumber: bits = number
-        default: bits = 0
+        // White_Space scalars are all Zs, Zl, Zp or Cc (and date from Unicode 4.0 or earlier).
+        case .spaceSeparator, .lineSeparator, .paragraphSeparator, .control:
+            if props.isWhitespace { bits = space }
+        default: return 0 // unassigned, punctuation, symbols, format, private use
         }
-        if props.isWhitespace { bits |= space }
         if value == 0x0A || value == 0x0D { bits |= newline }
+        if bits & (letter | number | upper) != 0, let age = props.age,
+           age.major > regexUnicodeVersion.major || (age.major == regexUnicodeVersion.major && age.minor > regexUnicodeVersion.minor) {
+            return 0 // newer than tiktoken's tables: unassigned there
+        }
         return bits
     }
 }
