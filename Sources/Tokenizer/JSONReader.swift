@@ -12,6 +12,7 @@ struct JSONReader {
     init(_ bytes: UnsafeBufferPointer<UInt8>, path: String) {
         self.bytes = bytes
         self.path = path
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { offset = 3 } // UTF-8 BOM
     }
 
     func error(_ what: String) -> TokenizerError {

@@ -187,6 +187,9 @@ final class VocabularyErrorTests: XCTestCase {
         let json = "{\"model\": {\"vocab\": {\(keys.joined(separator: ", "))}, \"type\": \"BPE\", \"merges\": [[\"a\", \"b\"], \"c d\"]}, \"added_tokens\": null}"
         let tok = try O200kTokenizer(huggingFaceTokenizerJSON: Fixtures.temporaryFile(json, name: "tokenizer.json"), specialTokens: .none)
         XCTAssertEqual(tok.ordinaryTokenCount, 256)
+        // A UTF-8 byte-order mark before the JSON is accepted.
+        let withBOM = try O200kTokenizer(huggingFaceTokenizerJSON: Fixtures.temporaryFile([0xEF, 0xBB, 0xBF] + Array(json.utf8), name: "tokenizer.json"), specialTokens: .none)
+        XCTAssertEqual(withBOM.ordinaryTokenCount, 256)
         for b in 0..<256 { XCTAssertEqual(tok.tokenBytes(UInt32(b)), [UInt8(b)]) }
         XCTAssertEqual(tok.encodeOrdinary("hi!"), [104, 105, 33])
     }
