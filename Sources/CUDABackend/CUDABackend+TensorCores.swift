@@ -15,6 +15,12 @@ extension CUDABackendOptions {
 }
 
 extension CUDABackend {
+    /// Parts kept on the f32 kernels inside tensor-core steps, for bisecting numerics:
+    /// GPTOSS_TC_OFF=attn,moe,dense (comma-separated).
+    static let tcOff: Set<String> = Set((ProcessInfo.processInfo.environment["GPTOSS_TC_OFF"] ?? "").split(separator: ",").map(String.init))
+    var tcDense: Bool { !Self.tcOff.contains("dense") }
+    var tcMoE: Bool { !Self.tcOff.contains("moe") }
+
     /// Assignments per expert tile of the tensor-core expert GEMMs (the kernels' block M).
     static let tcTileRows = 128
     /// Query positions per attention tile (tc_attention.cu TA_BQ).
@@ -26,7 +32,7 @@ extension CUDABackend {
     }
 
     /// The tensor-core attention kernel handles head_dim 64 with ≤ 8 query heads per KV head.
-    var tcAttentionFits: Bool { d == 64 && nH / nKV <= 8 }
+    var tcAttentionFits: Bool { d == 64 && nH / nKV <= 8 && !Self.tcOff.contains("attn") }
 
     /// Splits the step's rows into attention query tiles: runs of ≤ 16 consecutive rows of one slot at
     /// consecutive positions. Writes (first row, rows) pairs to the device; returns the tile count.

@@ -282,7 +282,7 @@ public final class CUDABackend: Backend {
         _ = (mmKernel, mmTB)
         let eps = Float(c.rmsNormEps)
         let tc = usesTensorCores(rows: T)
-        let moeTB = tc ? Self.tcTileRows : (T == 1 ? 1 : 8)
+        let moeTB = tc && tcMoE ? Self.tcTileRows : (T == 1 ? 1 : 8)
         let maxTiles = T * K / moeTB + min(E, T * K)
         let G = nH / nKV
         let nsplit = T <= splitRows ? max(1, min(maxSplit, (2 * dev.multiprocessors) / (nKV * T))) : 1
@@ -294,7 +294,7 @@ public final class CUDABackend: Backend {
             let kc = kCache.at(l * layerKV), vc = vCache.at(l * layerKV)
             try dev.launch("f32_bf16w_rmsnorm", grid: (T, 1, 1), block: 256,
                            [.ptr(h.pointer), .ptr(lw.inputNorm), .ptr(a.pointer), .ptr(0), .int(H), .f32(eps)])
-            if tc {
+            if tc && tcDense {
                 try tcMatmul(a.pointer, lw.qkv, lw.qkvBias, qkv.pointer, rows: T, k: H, n: qkvw, accumulate: false)
             } else {
                 try matmul(a.pointer, lw.qkv, lw.qkvBias, qkv.pointer, rows: T, k: H, n: qkvw, accumulate: false)
@@ -315,7 +315,7 @@ public final class CUDABackend: Backend {
                                [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
             }
             }
-            if tc {
+            if tc && tcDense {
                 try tcMatmul(attn.pointer, lw.o, lw.oBias, h.pointer, rows: T, k: qDim, n: H, accumulate: true)
             } else {
                 try matmul(attn.pointer, lw.o, lw.oBias, h.pointer, rows: T, k: qDim, n: H, accumulate: true)
@@ -326,7 +326,7 @@ public final class CUDABackend: Backend {
             try dev.launch("f32_moe_route", grid: (1, 1, 1), block: 1024,
                            [.ptr(rlogits.pointer), .int(T), .int(E), .int(K), .int(moeTB), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .int(maxTiles)])
-            if tc {
+            if tc && tcMoE {
                 try tcExperts(lw, rows: T, maxTiles: maxTiles)
             } else {
             try dev.launch(moeTB == 1 ? "f32_mf4w_moe_gate_up_swiglu_t1" : "f32_mf4w_moe_gate_up_swiglu_t8",
@@ -345,7 +345,7 @@ public final class CUDABackend: Backend {
         guard R > 0 else { return }
         try dev.launch("f32_bf16w_rmsnorm", grid: (R, 1, 1), block: 256,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .ptr(hn.pointer), .ptr(logitSrc), .int(H), .f32(eps)])
-        if usesTensorCores(rows: R) {
+        if usesTensorCores(rows: R) && tcDense {
             try tcMatmul(hn.pointer, weights.lmHead, 0, logits.pointer, rows: R, k: H, n: V, accumulate: false)
         } else {
             try matmul(hn.pointer, weights.lmHead, 0, logits.pointer, rows: R, k: H, n: V, accumulate: false)

@@ -32,8 +32,22 @@ struct CUDACheck: ParsableCommand {
     @Option(name: .customLong("bf16-tolerance"), help: "With --tensor-core-rows: largest allowed |Δlogit| as a fraction of max|logit| (greedy tokens must still be identical).")
     var bf16Tolerance: Float = 2e-2
 
+    @Option(name: .customLong("tensor-core-selftest"), help: "Compare every tensor-core kernel with its f32 counterpart on random inputs at gpt-oss-20b shapes for these token counts (e.g. 160,2048).")
+    var selfTest: String?
+
     func run() throws {
         var failed = false
+        if let spec = selfTest {
+            let dev = try CUDADevice()
+            print("kernel                              max|Δ|/max|ref|   f32 ms    tc ms   tc TFLOP/s")
+            for t in spec.split(separator: ",").compactMap({ Int($0) }) {
+                for r in try TensorCoreSelfTest.run(device: dev, tokens: t) {
+                    let ok = r.relErr <= bf16Tolerance
+                    failed = failed || !ok
+                    print(String(format: "%-35@ %12.2e %9.3f %8.3f %10.1f  %@", r.name, r.relErr, r.f32Ms, r.tcMs, r.tflops, ok ? "ok" : "FAIL"))
+                }
+            }
+        }
         if let dir = vsCPU {
             do {
                 let weights = try ModelWeights.load(directory: URL(fileURLWithPath: dir))
