@@ -64,6 +64,18 @@ extension CUDABackend {
         try device.launch("f32_to_bf16", grid: (blocks, 1, 1), block: 256, [.ptr(x), .ptr(xBF.pointer), .int(count)])
     }
 
+    /// Router top-k over many blocks, then grouping by expert into tiles of tcTileRows assignments
+    /// (same outputs as f32_moe_route, which runs in one block).
+    func tcRoute(rows T: Int, maxTiles: Int) throws {
+        try device.memset32(routeCounts.pointer, 0, count: E)
+        try device.launch("f32_moe_topk_many", grid: ((T + 7) / 8, 1, 1), block: 256,
+                          [.ptr(rlogits.pointer), .int(T), .int(E), .int(K), .ptr(topkIdx.pointer), .ptr(topkW.pointer),
+                           .ptr(routeCounts.pointer)])
+        try device.launch("f32_moe_group_many", grid: (1, 1, 1), block: 1024,
+                          [.ptr(topkIdx.pointer), .ptr(routeCounts.pointer), .int(T), .int(E), .int(K), .int(Self.tcTileRows),
+                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .int(maxTiles)])
+    }
+
     /// MoE experts for the assignments grouped by f32_moe_route (tile = tcTileRows): the normed
     /// activations `a` → bf16, gate_up + SwiGLU → actBF, down + bias → ye (the combine follows).
     func tcExperts(_ lw: DeviceLayer, rows T: Int, maxTiles: Int) throws {

@@ -52,6 +52,7 @@ public final class CUDABackend: Backend {
     let xBF: DeviceBuffer                    // [tMax, max(H, qDim)] bf16: tensor-core A operand
     let actBF: DeviceBuffer                  // [tMax·K, I] bf16: expert activations (tensor-core path)
     let qTiles: DeviceBuffer                 // [tMax, 2] i32: attention query tiles (first row, rows)
+    let routeCounts: DeviceBuffer            // [E] i32: assignments per expert (many-token routing)
     let qTilesHost: UnsafeMutablePointer<Int32>
     let meta: DeviceBuffer                   // [tMax tokens | tMax pos | tMax slot | lrMax logitSrc | bMax sampleRow] i32
     let metaHost: UnsafeMutablePointer<Int32>
@@ -132,6 +133,7 @@ public final class CUDABackend: Backend {
         xBF = try dev.alloc(2 * tMax * max(H, qDim), what: "bf16 activations")
         actBF = try dev.alloc(2 * tMax * K * I, what: "bf16 expert activations")
         qTiles = try f32(2 * tMax, "attention query tiles")
+        routeCounts = try f32(E, "expert counts")
         qTilesHost = try dev.allocHost(4 * 2 * tMax).bindMemory(to: Int32.self, capacity: 2 * tMax)
         meta = try f32(3 * tMax + lrMax + bMax, "step metadata")
         metaHost = try dev.allocHost(4 * (3 * tMax + lrMax + bMax)).bindMemory(to: Int32.self, capacity: 3 * tMax + lrMax + bMax)
@@ -323,9 +325,13 @@ public final class CUDABackend: Backend {
             try dev.launch("f32_bf16w_rmsnorm", grid: (T, 1, 1), block: 256,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .ptr(a.pointer), .ptr(0), .int(H), .f32(eps)])
             try matmul(a.pointer, lw.router, lw.routerBias, rlogits.pointer, rows: T, k: H, n: E, accumulate: false)
+            if tc && tcMoE {
+                try tcRoute(rows: T, maxTiles: maxTiles)
+            } else {
             try dev.launch("f32_moe_route", grid: (1, 1, 1), block: 1024,
                            [.ptr(rlogits.pointer), .int(T), .int(E), .int(K), .int(moeTB), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .int(maxTiles)])
+            }
             if tc && tcMoE {
                 try tcExperts(lw, rows: T, maxTiles: maxTiles)
             } else {

@@ -256,3 +256,76 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_down_tc(
                 }
         }
 }
+
+// ---- routing for many tokens ------------------------------------------------------------------------
+// f32_moe_route (moe.cu) does everything in one block, which costs ≈ 0.3 ms at 2,048 tokens. Here the
+// per-token top-k runs over many blocks and a second single-block kernel groups the assignments.
+
+// Per token (one warp each): top-k experts by logit (descending, ties to the lower index), softmax over
+// the k selected, and a global per-expert count. logits [T, E] f32, topk_idx [T·k] i32, topk_w [T·k]
+// f32, counts [E] i32 (zeroed before). E <= 8·WARP, k <= WARP. grid (ceil(T / 8)), block 256.
+GPTOSS_KERNEL void f32_moe_topk_many(const float *__restrict__ logits, int T, int E, int k,
+                                     i32 *__restrict__ topk_idx, float *__restrict__ topk_w, i32 *__restrict__ counts) {
+    const int lane = threadIdx.x % WARP;
+    const int t = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP;
+    if (t >= T) return;
+    const float *r = logits + (i64)t * E;
+    float v[8];
+#pragma unroll
+    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? r[lane + q * WARP] : GPTOSS_NEG_INF;
+    unsigned taken = 0;
+    float top0 = 0.f, sum = 0.f, mine = 0.f;
+    int myidx = 0;
+    for (int j = 0; j < k; j++) {
+        float bv = GPTOSS_NEG_INF;
+        int bi = 0x7fffffff;
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+            const int e = lane + q * WARP;
+            if (e < E && !(taken & (1u << q)) && (bi == 0x7fffffff || v[q] > bv)) { bv = v[q]; bi = e; }
+        }
+#pragma unroll
+        for (int m = WARP / 2; m > 0; m >>= 1) {
+            const float ov = shfl_xor(bv, m);
+            const int oi = shfl_xor_i(bi, m);
+            if (oi != 0x7fffffff && (bi == 0x7fffffff || ov > bv || (ov == bv && oi < bi))) { bv = ov; bi = oi; }
+        }
+        if (bi % WARP == lane) taken |= 1u << (bi / WARP);
+        if (j == 0) top0 = bv;
+        const float ex = expf(bv - top0);
+        sum += ex;
+        if (lane == j) { mine = ex; myidx = bi; }
+    }
+    if (lane < k) {
+        topk_idx[t * k + lane] = myidx;
+        topk_w[t * k + lane] = mine / sum;
+        atomicAdd(&counts[myidx], 1);
+    }
+}
+
+// Groups assignments a = t·k + j by expert into tiles of at most `tile`: tiles[i] = (expert, start in
+// `sorted`, count), as f32_moe_route does. counts [E] from f32_moe_topk_many. grid (1), block 1024.
+GPTOSS_KERNEL void f32_moe_group_many(const i32 *__restrict__ topk_idx, const i32 *__restrict__ counts, int T, int E,
+                                      int k, int tile, i32 *__restrict__ sorted, i32 *__restrict__ tiles,
+                                      i32 *__restrict__ num_tiles, int max_tiles) {
+    __shared__ int offset[256], cursor[256];
+    if (threadIdx.x == 0) {
+        int off = 0, n = 0;
+        for (int e = 0; e < E; e++) {
+            const int c = counts[e];
+            offset[e] = off;
+            cursor[e] = 0;
+            for (int s = 0; s < c; s += tile) {
+                if (n < max_tiles) { tiles[3 * n] = e; tiles[3 * n + 1] = off + s; tiles[3 * n + 2] = min(tile, c - s); }
+                n++;
+            }
+            off += c;
+        }
+        *num_tiles = min(n, max_tiles);
+    }
+    __syncthreads();
+    for (int a = threadIdx.x; a < T * k; a += blockDim.x) {
+        const int e = topk_idx[a];
+        sorted[offset[e] + atomicAdd(&cursor[e], 1)] = a;
+    }
+}
