@@ -25,5 +25,6 @@ public enum KernelSources {
         KernelSource(name: "attention.cu", text: blob(gptoss_kernel_attention_cu_ptr(), gptoss_kernel_attention_cu_len())),
         KernelSource(name: "moe.cu", text: blob(gptoss_kernel_moe_cu_ptr(), gptoss_kernel_moe_cu_len())),
         KernelSource(name: "sample.cu", text: blob(gptoss_kernel_sample_cu_ptr(), gptoss_kernel_sample_cu_len())),
+        KernelSource(name: "decode.cu", text: blob(gptoss_kernel_decode_cu_ptr(), gptoss_kernel_decode_cu_len())),
     ]
 }
