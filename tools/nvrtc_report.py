@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compile one kernel source with NVRTC (the PyPI libnvrtc, no GPU needed) and print ptxas's resource
 report (registers, shared memory, stack frame, spills) per kernel. Usage:
-  tools/nvrtc_report.py Sources/CUDABackend/kernels/decode.cu [sm_90]
+  tools/nvrtc_report.py Sources/CUDABackend/kernels/decode.cu [sm_90 [out.cubin]]
 The library is found via GPTOSS_NVRTC_PATH or ~/.cache/gpt-oss-swift/nvrtc-13.0.88 (scripts/test.sh)."""
 import ctypes, glob, os, sys
 
@@ -29,4 +29,8 @@ n = ctypes.c_size_t(); lib.nvrtcGetProgramLogSize(prog, ctypes.byref(n))
 buf = ctypes.create_string_buffer(n.value); lib.nvrtcGetProgramLog(prog, buf)
 print(buf.value.decode(errors="replace"))
 print("result", r)
+if r == 0 and len(sys.argv) > 3:   # third argument: write the cubin there (disassemble with nvdisasm)
+    n = ctypes.c_size_t(); lib.nvrtcGetCUBINSize(prog, ctypes.byref(n))
+    cub = ctypes.create_string_buffer(n.value); lib.nvrtcGetCUBIN(prog, cub)
+    open(sys.argv[3], "wb").write(cub.raw)
 sys.exit(0 if r == 0 else 1)

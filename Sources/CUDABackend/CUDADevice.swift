@@ -189,11 +189,12 @@ public final class CUDADevice {
         throw CUDAError.invalidArgument("no kernel named \(name) in the embedded sources")
     }
 
-    /// Whether launches may ask for programmatic dependent launch (sm_90+, cuLaunchKernelEx present,
-    /// and not switched off with GPTOSS_PDL=0).
+    /// Whether launches may ask for programmatic dependent launch: sm_90+, cuLaunchKernelEx present, and
+    /// switched on with GPTOSS_PDL=1 (off by default: no measurable gain on the H200 in three runs,
+    /// docs/perf-notes.md).
     public var supportsProgrammaticLaunch: Bool {
         computeCapability.major >= 9 && driver.cuLaunchKernelEx != nil
-            && ProcessInfo.processInfo.environment["GPTOSS_PDL"] != "0"
+            && ProcessInfo.processInfo.environment["GPTOSS_PDL"] == "1"
     }
 
     /// Launches kernel `name` on the stream. The argument list must match the kernel's parameters.

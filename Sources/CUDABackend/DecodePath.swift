@@ -15,7 +15,7 @@ final class DecodeScratch {
     let enabled: Bool
 
     /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
-    let qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
+    private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
 
     init(device: CUDADevice, config c: ModelConfig) throws {
         counters = try device.alloc(4 * 1024, what: "decode counters")
@@ -25,14 +25,23 @@ final class DecodeScratch {
         try device.synchronize()
         func largestDivisor(of n: Int, from options: [Int]) -> Int { options.first { n % $0 == 0 } ?? 1 }
         let half = c.headDim / 2
-        qkvPairs = largestDivisor(of: half, from: [8, 4, 2, 1])
+        qkvPairs = largestDivisor(of: half, from: [4, 2, 1])
         oRows = 8
         routerRows = 8
         gateUpRows = largestDivisor(of: 2 * c.intermediateSize, from: [32, 16, 8, 4, 2])
         downRows = largestDivisor(of: c.hiddenSize, from: [16, 8, 4, 2, 1])
         logitRows = 32
+        // GPTOSS_DECODE_ROWS=qkvPairs,oRows,routerRows,gateUpRows,downRows,logitRows overrides the
+        // choices above (for tuning runs); values that do not divide the shapes are ignored.
+        if let spec = ProcessInfo.processInfo.environment["GPTOSS_DECODE_ROWS"] {
+            let v = spec.split(separator: ",").compactMap { Int($0) }
+            if v.count == 6 && v.allSatisfy({ $0 > 0 && $0 <= 64 }) && half % v[0] == 0 && v[0] <= 32
+                && (2 * c.intermediateSize) % v[3] == 0 && v[3] % 2 == 0 && c.hiddenSize % v[4] == 0 {
+                qkvPairs = v[0]; oRows = v[1]; routerRows = v[2]; gateUpRows = v[3]; downRows = v[4]; logitRows = v[5]
+            }
+        }
         let shapesFit = c.hiddenSize % 32 == 0 && c.intermediateSize % 32 == 0 && c.qDim % 32 == 0
-            && c.hiddenSize <= 4096 && c.intermediateSize <= 4096 && c.qDim <= 4096
+            && c.hiddenSize <= 3072 && c.intermediateSize <= 3072 && c.qDim <= 4096   // MXFP4 blocks ≤ 192 threads
             && c.numLocalExperts <= 256 && c.numExpertsPerTok <= 8 && c.headDim % 2 == 0
             && c.hiddenSize / downRows <= 1024
         enabled = shapesFit && ProcessInfo.processInfo.environment["GPTOSS_DECODE"] != "0"
@@ -42,6 +51,8 @@ final class DecodeScratch {
 extension CUDABackend {
     /// Threads per block for an x-stationary product over K inputs (one thread per 32 inputs).
     private func xsBlock(_ k: Int) -> Int { 32 * ((k / 32 + 31) / 32) }
+    /// Threads per block for an MXFP4 product (one thread per 16 inputs: half a scale block).
+    private func mf4Block(_ k: Int) -> Int { 32 * ((k / 16 + 31) / 32) }
 
     /// One decode step for a single row (metadata already on the device): token in meta[0], position
     /// in meta[tMax], slot in meta[2·tMax]; writes logits row 0 and tokensOut[0].
@@ -79,11 +90,11 @@ extension CUDABackend {
             try dev.launch("dec_router_topk", grid: ((E + ds.routerRows - 1) / ds.routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(ds.routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            try dev.launch("dec_moe_gate_up", grid: (2 * I / ds.gateUpRows, K, 1), block: xsBlock(H), programmatic: true,
+            try dev.launch("dec_moe_gate_up", grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
                             .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-            try dev.launch("dec_moe_down", grid: (H / ds.downRows, K, 1), block: xsBlock(I), programmatic: true,
+            try dev.launch("dec_moe_down", grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
                             .int(K), .int(ds.downRows)])

@@ -22,12 +22,14 @@ for v in "pdl1:GPTOSS_PDL=1" "pdl0:GPTOSS_PDL=0" "old:GPTOSS_DECODE=0"; do
 done
 t0=$(date +%s); $BIN synth --preset 20b --output /tmp/m20b >/dev/null; echo "synth 20b $(( $(date +%s) - t0 )) s"
 if timeout 240 $BIN cuda-check --vs-cpu /tmp/m20b --vs-cpu-tokens 4 --vs-cpu-steps 6 > $OUT/vs-cpu.txt 2>&1; then row "20b vs CPU: $(tail -1 $OUT/vs-cpu.txt)"; else row "20b vs CPU FAIL: $(tail -3 $OUT/vs-cpu.txt)"; fi
-b() { local label=$1; shift; env "$@" $BIN bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json > $OUT/b-$label.json 2>$OUT/b-$label.err || cat $OUT/b-$label.err
-  row "20b b1 $label: $(pick $OUT/b-$label.json decode_tok_s decode_ms_per_step fraction_of_floor copy_bandwidth_tb_s)"; }
+b() { local label=$1; shift; local f=$(echo $label | tr -c "a-zA-Z0-9\n-" _); env "$@" $BIN bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json > $OUT/b-$f.json 2>$OUT/b-$f.err || cat $OUT/b-$f.err
+  row "20b b1 $label: $(pick $OUT/b-$f.json decode_tok_s decode_ms_per_step fraction_of_floor copy_bandwidth_tb_s)"; }
 b old GPTOSS_DECODE=0
 b new GPTOSS_PDL=1
 b new-nopdl GPTOSS_PDL=0
 b new-again GPTOSS_PDL=1
+# Rows per block (qkvPairs,oRows,routerRows,gateUpRows,downRows,logitRows); default 4,8,8,64,32,32.
+for rows in ${ROWS_VARIANTS:-8,8,8,32,16,32 4,8,8,32,16,32 4,8,8,64,16,32}; do b "rows-$rows" GPTOSS_DECODE_ROWS=$rows; done
 GPTOSS_PROFILE=1 $BIN bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens 16 --json 2>&1 | grep -v '^cuda:' > $OUT/profile.txt
 echo "== profile (new path, events around every launch: +~6 us each)"; head -24 $OUT/profile.txt
 if [ "${SKIP_120B:-0}" != 1 ]; then

@@ -24,10 +24,12 @@ DEVI void pdl_trigger() {}
 #endif
 
 #define DEC_RMAX 64   // rows per block at most
-#define DEC_WMAX 4    // warps per block at most (K <= 4096)
+#define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
 // bf16 products: at most 170 registers so 3 blocks of up to 128 threads share an SM (grids of a few
 // hundred blocks then run in one wave).
 #define DEC_BF16_BOUNDS __launch_bounds__(128, 3)
+// MXFP4 products: 192 threads (K = 2880), at most 85 registers so 4 blocks (24 warps) share an SM.
+#define DEC_MF4_BOUNDS __launch_bounds__(192, 4)
 
 // 16-byte weight load that skips L1; not volatile, so the compiler may hoist it (weights never change).
 DEVI uint4 ldw16(const void *p) {
@@ -38,18 +40,22 @@ DEVI uint4 ldw16(const void *p) {
 }
 DEVI uint4 zero4() { return make_uint4(0u, 0u, 0u, 0u); }
 
-// The thread's 32 inputs: chunks q = 0..3 of 8 elements. MXFP4 (one 32-element scale block per thread):
-// elements 32s + 8q + e. bf16: chunk s + S·q (so each q is one coalesced 16-byte-per-thread sweep).
-template <bool MF4> DEVI int chunk_start(int s, int S, int q) { return MF4 ? 32 * s + 8 * q : 8 * (s + S * q); }
+// The thread's inputs, chunks of 8 elements. bf16: 32 inputs, chunks q = 0..3 at s + S·q (each q is one
+// coalesced 16-byte-per-thread sweep). MXFP4: 16 inputs (half a 32-element scale block: 8 code bytes
+// per row), chunks q = 0..1 at elements 16s + 8q; half-blocks give twice the warps per SM for the
+// decode arithmetic, which is latency-bound.
+template <bool MF4> DEVI int chunk_start(int s, int S, int q) { return MF4 ? 16 * s + 8 * q : 8 * (s + S * q); }
+template <bool MF4> struct Slice { static constexpr int NQ = MF4 ? 2 : 4, N = 8 * NQ, PER = N; };
 
 // xr = src[slice] (0 for threads past the end); with nw: xr = RMSNorm(src)·nw over all K (the sum of
 // squares is a block reduction; every thread of the block must call this).
 template <bool MF4>
-DEVI void load_x(float xr[32], const float *__restrict__ src, const u16 *__restrict__ nw, int s, int S, int K,
+DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict__ nw, int s, int S, int K,
                  float eps, float *red) {
+    constexpr int NQ = Slice<MF4>::NQ;
     const bool on = s < S;
 #pragma unroll
-    for (int q = 0; q < 4; q++) {
+    for (int q = 0; q < NQ; q++) {
         float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
         if (on) {
             const float4 *p = (const float4 *)(src + chunk_start<MF4>(s, S, q));
@@ -61,11 +67,11 @@ DEVI void load_x(float xr[32], const float *__restrict__ src, const u16 *__restr
     if (nw) {
         float ss = 0.f;
 #pragma unroll
-        for (int i = 0; i < 32; i++) ss += xr[i] * xr[i];
+        for (int i = 0; i < 8 * NQ; i++) ss += xr[i] * xr[i];
         ss = block_sum(ss, red);
         const float inv = 1.0f / sqrtf(ss / (float)K + eps);
 #pragma unroll
-        for (int q = 0; q < 4; q++) {
+        for (int q = 0; q < NQ; q++) {
             uint4 w = zero4();
             if (on) w = ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q)));
             const u32 ww[4] = {w.x, w.y, w.z, w.w};
@@ -146,30 +152,41 @@ DEVI void bf16_dot(float (&p)[RG], const uint4 (&w)[RG][4], const float xr[32]) 
 }
 
 // Rows rowOf(0..R-1) of W [*, K] bf16 dotted with xr; totals left in red (call row_total after the
-// barrier this ends with). Groups of RG rows: the next group's loads are issued before this group's math.
-#define BF16_RG 4
+// barrier this ends with). Groups of RG rows in two register buffers: the next group's loads are
+// issued before the current group's math, so one group is always in flight.
+#define BF16_RG 2
+template <typename RowOf>
+DEVI void bf16_group_load(uint4 (&w)[BF16_RG][4], const u16 *__restrict__ W, int K, int s, int S, int R, int g,
+                          RowOf rowOf) {
+    int rows[BF16_RG];
+#pragma unroll
+    for (int r = 0; r < BF16_RG; r++) rows[r] = g + r < R ? rowOf(g + r) : -1;
+    bf16_load<BF16_RG>(w, W, rows, K, s, S);
+}
 template <typename RowOf>
 DEVI void bf16_block_rows(const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf, const float xr[32],
-                          float *red, uint4 (&w)[BF16_RG][4]) {
-    for (int g = 0; g < R; g += BF16_RG) {
-        float p[BF16_RG];
-        bf16_dot<BF16_RG>(p, w, xr);
-        if (g + BF16_RG < R) {
-            int rows[BF16_RG];
-#pragma unroll
-            for (int r = 0; r < BF16_RG; r++) rows[r] = g + BF16_RG + r < R ? rowOf(g + BF16_RG + r) : -1;
-            bf16_load<BF16_RG>(w, W, rows, K, s, S);
+                          float *red, uint4 (&wa)[BF16_RG][4]) {
+    uint4 wb[BF16_RG][4];
+    for (int g = 0; g < R; g += 2 * BF16_RG) {
+        const int g1 = g + BF16_RG, g2 = g + 2 * BF16_RG;
+        if (g1 < R) bf16_group_load(wb, W, K, s, S, R, g1, rowOf);
+        {
+            float p[BF16_RG];
+            bf16_dot<BF16_RG>(p, wa, xr);
+            store_rows<BF16_RG>(p, red, g);
         }
-        store_rows<BF16_RG>(p, red, g);
+        if (g2 < R) bf16_group_load(wa, W, K, s, S, R, g2, rowOf);
+        if (g1 < R) {
+            float p[BF16_RG];
+            bf16_dot<BF16_RG>(p, wb, xr);
+            store_rows<BF16_RG>(p, red, g1);
+        }
     }
     __syncthreads();
 }
 template <typename RowOf>
 DEVI void bf16_first(uint4 (&w)[BF16_RG][4], const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf) {
-    int rows[BF16_RG];
-#pragma unroll
-    for (int r = 0; r < BF16_RG; r++) rows[r] = r < R ? rowOf(r) : -1;
-    bf16_load<BF16_RG>(w, W, rows, K, s, S);
+    bf16_group_load(w, W, K, s, S, R, 0, rowOf);
 }
 
 // ---- MXFP4 rows -------------------------------------------------------------------------------------
@@ -190,50 +207,66 @@ DEVI float fp4x8_raw_dot(u32 v, const float *x, float a) {
 #define MF4_XSCALE 18446744073709551616.0f   // 2^64
 #define MF4_RESCALE 4611686018427387904.0f   // 2^62
 
+DEVI uint2 ldw8(const void *p) {
+    uint2 r;
+    asm("ld.global.nc.L1::no_allocate.v2.u32 {%0,%1}, [%2];" : "=r"(r.x), "=r"(r.y) : "l"(p));
+    return r;
+}
+// Thread s: code bytes 8s..8s+7 of each row (elements 16s..16s+15) and the scale of block s/2.
 template <int RG>
-DEVI void mf4_load(uint4 (&w)[RG], u32 (&sc)[RG], const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+DEVI void mf4_load(uint2 (&w)[RG], u32 (&sc)[RG], const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
                    const int (&row)[RG], int K, int s, int S) {
 #pragma unroll
     for (int r = 0; r < RG; r++) {
         const bool on = s < S && row[r] >= 0;
-        w[r] = on ? ldw16(blocks + (i64)row[r] * (K / 2) + 16 * s) : zero4();
-        sc[r] = on ? (u32)__ldg(scales + (i64)row[r] * (K / 32) + s) : 127u;
+        w[r] = on ? ldw8(blocks + (i64)row[r] * (K / 2) + 8 * s) : make_uint2(0u, 0u);
+        sc[r] = on ? (u32)__ldg(scales + (i64)row[r] * (K / 32) + (s >> 1)) : 127u;
     }
 }
 template <int RG>
-DEVI void mf4_dot(float (&p)[RG], const uint4 (&w)[RG], const u32 (&sc)[RG], const float xr[32]) {
+DEVI void mf4_dot(float (&p)[RG], const uint2 (&w)[RG], const u32 (&sc)[RG], const float *xr) {
 #pragma unroll
     for (int r = 0; r < RG; r++) {
-        float a = fp4x8_raw_dot(w[r].x, xr, 0.f);
-        a = fp4x8_raw_dot(w[r].y, xr + 8, a);
-        a = fp4x8_raw_dot(w[r].z, xr + 16, a);
-        a = fp4x8_raw_dot(w[r].w, xr + 24, a);
-        p[r] = (a * MF4_RESCALE) * e8m0_to_f32(sc[r]);
+        // Two independent chains per row (one per code word) for instruction-level parallelism.
+        const float a = fp4x8_raw_dot(w[r].x, xr, 0.f) + fp4x8_raw_dot(w[r].y, xr + 8, 0.f);
+        // E8M0 2^(s-127) as f32 bits without branches: s << 23, and 2^-127 (subnormal) for s = 0.
+        const float scale = __uint_as_float((sc[r] << 23) | (sc[r] == 0u ? 0x00400000u : 0u));
+        p[r] = (a * MF4_RESCALE) * scale;
     }
 }
 #define MF4_RG 8
-// Rows rowBase + [0, R) of an MXFP4 matrix [*, K]; as bf16_block_rows.
-DEVI void mf4_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int s,
-                         int S, int R, const float xr[32], float *red, uint4 (&w)[MF4_RG], u32 (&sc)[MF4_RG]) {
-    for (int g = 0; g < R; g += MF4_RG) {
-        float p[MF4_RG];
-        mf4_dot<MF4_RG>(p, w, sc, xr);
-        if (g + MF4_RG < R) {
-            int rows[MF4_RG];
+DEVI void mf4_group_load(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict__ blocks,
+                         const u8 *__restrict__ scales, i64 rowBase, int K, int s, int S, int R, int g) {
+    int rows[MF4_RG];
 #pragma unroll
-            for (int r = 0; r < MF4_RG; r++) rows[r] = g + MF4_RG + r < R ? (int)(rowBase + g + MF4_RG + r) : -1;
-            mf4_load<MF4_RG>(w, sc, blocks, scales, rows, K, s, S);
+    for (int r = 0; r < MF4_RG; r++) rows[r] = g + r < R ? (int)(rowBase + g + r) : -1;
+    mf4_load<MF4_RG>(w, sc, blocks, scales, rows, K, s, S);
+}
+// Rows rowBase + [0, R) of an MXFP4 matrix [*, K]; as bf16_block_rows (two buffers of MF4_RG rows).
+DEVI void mf4_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int s,
+                         int S, int R, const float *xr, float *red, uint2 (&wa)[MF4_RG], u32 (&sa)[MF4_RG]) {
+    uint2 wb[MF4_RG];
+    u32 sb[MF4_RG];
+    for (int g = 0; g < R; g += 2 * MF4_RG) {
+        const int g1 = g + MF4_RG, g2 = g + 2 * MF4_RG;
+        if (g1 < R) mf4_group_load(wb, sb, blocks, scales, rowBase, K, s, S, R, g1);
+        {
+            float p[MF4_RG];
+            mf4_dot<MF4_RG>(p, wa, sa, xr);
+            store_rows<MF4_RG>(p, red, g);
         }
-        store_rows<MF4_RG>(p, red, g);
+        if (g2 < R) mf4_group_load(wa, sa, blocks, scales, rowBase, K, s, S, R, g2);
+        if (g1 < R) {
+            float p[MF4_RG];
+            mf4_dot<MF4_RG>(p, wb, sb, xr);
+            store_rows<MF4_RG>(p, red, g1);
+        }
     }
     __syncthreads();
 }
-DEVI void mf4_first(uint4 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict__ blocks,
+DEVI void mf4_first(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict__ blocks,
                     const u8 *__restrict__ scales, i64 rowBase, int K, int s, int S, int R) {
-    int rows[MF4_RG];
-#pragma unroll
-    for (int r = 0; r < MF4_RG; r++) rows[r] = r < R ? (int)(rowBase + r) : -1;
-    mf4_load<MF4_RG>(w, sc, blocks, scales, rows, K, s, S);
+    mf4_group_load(w, sc, blocks, scales, rowBase, K, s, S, R, 0);
 }
 
 // Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
@@ -380,25 +413,25 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(const float *__restrict__ h, 
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
 // blocks [E, 2I, H/32, 16] u8, scales [E, 2I, H/32] u8, bias [E, 2I] bf16, act [k, I] f32.
-// grid (2I / R, k), block 32·ceil(H/1024). R even, ≤ 64, divides 2I.
-GPTOSS_KERNEL void dec_moe_gate_up(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+// grid (2I / R, k), block 32·ceil(H/512). R even, ≤ 64, divides 2I.
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
                                    const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
                                    const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
                                    float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
-    const int s = threadIdx.x, S = H / 32, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
     pdl_wait();   // the expert ids come from the previous kernel
     pdl_trigger();
     const int e = topk_idx[j];
     const i64 rowBase = (i64)e * 2 * I + row0;
-    uint4 w[MF4_RG];
+    uint2 w[MF4_RG];
     u32 sc[MF4_RG];
     mf4_first(w, sc, blocks, scales, rowBase, H, s, S, R);
-    float xr[32];
+    float xr[16];
     load_x<true>(xr, h, nw, s, S, H, eps, scratch);
 #pragma unroll
-    for (int i = 0; i < 32; i++) xr[i] *= MF4_XSCALE;
+    for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
     mf4_block_rows(blocks, scales, rowBase, H, s, S, R, xr, red, w, sc);
     if (s < R / 2) {
         const int unit = row0 / 2 + s;
@@ -415,28 +448,28 @@ GPTOSS_KERNEL void dec_moe_gate_up(const float *__restrict__ h, const u16 *__res
 // down for the token's k experts: block (b, j) computes ye[j, r] = W2_e[r]·act[j] + b2_e[r] for rows
 // r ∈ [b·R, b·R + R) of expert e = topk_idx[j]; the last of the k blocks of row range b adds
 // Σ_j topk_w[j]·ye[j, r] (in j order) to h[r]. blocks [E, H, I/32, 16], scales [E, H, I/32], bias [E, H].
-// ye [k, H] f32. counters [H / R] u32, 0 between launches. grid (H / R, k), block 32·ceil(I/1024).
-GPTOSS_KERNEL void dec_moe_down(const float *__restrict__ act, const u8 *__restrict__ blocks,
+// ye [k, H] f32. counters [H / R] u32, 0 between launches. grid (H / R, k), block 32·ceil(I/512).
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, const u8 *__restrict__ blocks,
                                 const u8 *__restrict__ scales, const u16 *__restrict__ bias,
                                 const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
                                 float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
                                 int H, int I, int k, int R) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ int flag;
-    const int s = threadIdx.x, S = I / 32, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
     // topk_idx was written two kernels back (the router), complete once the previous kernel's blocks
     // have all passed their wait, which is when this grid may start: safe to read before our wait.
     const int e = topk_idx[j];
     const i64 rowBase = (i64)e * H + row0;
-    uint4 w[MF4_RG];
+    uint2 w[MF4_RG];
     u32 sc[MF4_RG];
     mf4_first(w, sc, blocks, scales, rowBase, I, s, S, R);
     pdl_wait();
     pdl_trigger();
-    float xr[32];
+    float xr[16];
     load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
 #pragma unroll
-    for (int i = 0; i < 32; i++) xr[i] *= MF4_XSCALE;
+    for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
     mf4_block_rows(blocks, scales, rowBase, I, s, S, R, xr, red, w, sc);
     if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
