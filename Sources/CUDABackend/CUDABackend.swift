@@ -56,6 +56,7 @@ public final class CUDABackend: Backend {
     let qTilesHost: UnsafeMutablePointer<Int32>
     let meta: DeviceBuffer                   // [tMax tokens | tMax pos | tMax slot | lrMax logitSrc | bMax sampleRow] i32
     let metaHost: UnsafeMutablePointer<Int32>
+    let decodeScratch: DecodeScratch        // state of the fused batch-1 decode kernels (DecodePath.swift)
     let tokHost: UnsafeMutablePointer<Int32>
 
     private var slotUsed: [Bool]
@@ -139,6 +140,7 @@ public final class CUDABackend: Backend {
         metaHost = try dev.allocHost(4 * (3 * tMax + lrMax + bMax)).bindMemory(to: Int32.self, capacity: 3 * tMax + lrMax + bMax)
         tokHost = try dev.allocHost(4 * bMax).bindMemory(to: Int32.self, capacity: bMax)
         try dev.upload(rope.inverseFrequencies, to: invFreq.pointer)
+        decodeScratch = try DecodeScratch(device: dev, config: c)
         slotUsed = [Bool](repeating: false, count: maxSlots)
         log(String(format: "cuda: KV cache %.2f GB (%d slots × %d tokens), device memory allocated %.2f GB",
                    Double(kvBytes) / 1e9, maxSlots, maxContext, Double(dev.allocatedBytes) / 1e9))
@@ -270,6 +272,7 @@ public final class CUDABackend: Backend {
     /// B sampled sequences. Only kernel launches: safe to capture into a graph. `queryTiles`: attention
     /// query tiles uploaded for the tensor-core path (steps of ≥ tensorCoreMinRows rows).
     func encode(T: Int, R: Int, B: Int, queryTiles: Int = 0) throws {
+        if T == 1 && R == 1 && B == 1 && decodeScratch.enabled { return try encodeDecodeStep() }
         let c = config
         let tokens = meta(0), pos = meta(tMax), slot = meta(2 * tMax), logitSrc = meta(3 * tMax), sampleRow = meta(3 * tMax + lrMax)
         let dev = device

@@ -28,5 +28,6 @@ public enum KernelSources {
         KernelSource(name: "sample.cu", text: blob(gptoss_kernel_sample_cu_ptr(), gptoss_kernel_sample_cu_len())),
         KernelSource(name: "tc_gemm.cu", text: blob(gptoss_kernel_tc_gemm_cu_ptr(), gptoss_kernel_tc_gemm_cu_len())),
         KernelSource(name: "tc_attention.cu", text: blob(gptoss_kernel_tc_attention_cu_ptr(), gptoss_kernel_tc_attention_cu_len())),
+        KernelSource(name: "decode.cu", text: blob(gptoss_kernel_decode_cu_ptr(), gptoss_kernel_decode_cu_len())),
     ]
 }

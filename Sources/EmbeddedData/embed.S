@@ -24,5 +24,6 @@ EMBED(gptoss_kernel_sample_cu, "../CUDABackend/kernels/sample.cu")
 EMBED(gptoss_kernel_tensor_core_h, "../CUDABackend/kernels/tensor_core.h")
 EMBED(gptoss_kernel_tc_gemm_cu, "../CUDABackend/kernels/tc_gemm.cu")
 EMBED(gptoss_kernel_tc_attention_cu, "../CUDABackend/kernels/tc_attention.cu")
+EMBED(gptoss_kernel_decode_cu, "../CUDABackend/kernels/decode.cu")
 
 .section .note.GNU-stack, "", @progbits

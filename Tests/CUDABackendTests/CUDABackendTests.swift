@@ -53,7 +53,7 @@ final class CUDABackendTests: XCTestCase {
 
     func testEveryLaunchedKernelIsInTheEmbeddedSources() {
         let text = KernelSources.all.map(\.text).joined()
-        XCTAssertEqual(KernelSources.all.count, 6)
+        XCTAssertGreaterThanOrEqual(KernelSources.all.count, 7)
         for s in KernelSources.all { XCTAssertTrue(s.text.contains("#include \"gptoss_common.h\""), s.name) }
         for k in ["f32_bf16w_embedding", "f32_bf16w_rmsnorm", "f32_bf16w_matmul_bias_t1", "f32_bf16w_matmul_bias_t4",
                   "f32_bf16w_matmul_bias_t8", "f32_rope_kv_write", "f32_attention_sinks", "f32_attention_combine",
@@ -62,6 +62,15 @@ final class CUDABackendTests: XCTestCase {
             XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)("), k)
         }
         XCTAssertFalse(text.contains("#include <"), "kernels must not include CUDA or system headers")
+    }
+
+    func testDecodeKernelsAreEmbedded() {
+        let decode = KernelSources.all.first { $0.name == "decode.cu" }
+        XCTAssertNotNil(decode)
+        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_logits_argmax"] {
+            let t = decode?.text ?? ""
+            XCTAssertTrue(t.contains("GPTOSS_KERNEL void \(k)(") || t.contains("GPTOSS_KERNEL void DEC_BF16_BOUNDS \(k)("), k)
+        }
     }
 
     func testWeightBytesPerTokenMatchesSpec() {
