@@ -24,7 +24,7 @@ extension CUDABackend {
     /// Assignments per expert tile of the tensor-core expert GEMMs (the kernels' block M).
     static let tcTileRows = 128
     /// Query positions per attention tile (tc_attention.cu TA_BQ).
-    static let tcQueryTile = 16
+    public static let tcQueryTile = 16
 
     func usesTensorCores(rows: Int) -> Bool {
         let m = options.tensorCoreMinRows
@@ -34,20 +34,26 @@ extension CUDABackend {
     /// The tensor-core attention kernel handles head_dim 64 with ≤ 8 query heads per KV head.
     var tcAttentionFits: Bool { d == 64 && nH / nKV <= 8 && !Self.tcOff.contains("attn") }
 
-    /// Splits the step's rows into attention query tiles: runs of ≤ 16 consecutive rows of one slot at
-    /// consecutive positions. Writes (first row, rows) pairs to the device; returns the tile count.
-    func uploadQueryTiles(_ rows: [(slot: Int, pos: Int)]) throws -> Int {
-        var n = 0, i = 0
+    /// Splits a step's rows into attention query tiles: runs of ≤ `maxRows` consecutive rows of one slot
+    /// at consecutive positions, as (first row, rows) pairs.
+    public static func queryTiles(_ rows: [(slot: Int, pos: Int)], maxRows: Int = tcQueryTile) -> [(first: Int32, count: Int32)] {
+        var out: [(first: Int32, count: Int32)] = []
+        var i = 0
         while i < rows.count {
             var j = i + 1
-            while j < rows.count && j - i < Self.tcQueryTile && rows[j].slot == rows[i].slot && rows[j].pos == rows[j - 1].pos + 1 { j += 1 }
-            qTilesHost[2 * n] = Int32(i)
-            qTilesHost[2 * n + 1] = Int32(j - i)
-            n += 1
+            while j < rows.count && j - i < maxRows && rows[j].slot == rows[i].slot && rows[j].pos == rows[j - 1].pos + 1 { j += 1 }
+            out.append((Int32(i), Int32(j - i)))
             i = j
         }
-        try device.copyToDevice(qTiles.pointer, UnsafeRawPointer(qTilesHost), 4 * 2 * n)
-        return n
+        return out
+    }
+
+    /// Uploads the step's query tiles (see `queryTiles`); returns the tile count.
+    func uploadQueryTiles(_ rows: [(slot: Int, pos: Int)]) throws -> Int {
+        let tiles = Self.queryTiles(rows)
+        for (n, t) in tiles.enumerated() { qTilesHost[2 * n] = t.first; qTilesHost[2 * n + 1] = t.count }
+        try device.copyToDevice(qTiles.pointer, UnsafeRawPointer(qTilesHost), 4 * 2 * tiles.count)
+        return tiles.count
     }
 
     /// x [rows, k] f32 → bf16 (xBF), then y [rows, n] (+)= x·Wᵀ + bias on tensor cores. W [n, k] bf16.
