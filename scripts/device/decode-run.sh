@@ -29,7 +29,7 @@ b new GPTOSS_PDL=1
 b new-nopdl GPTOSS_PDL=0
 b new-again GPTOSS_PDL=1
 # Rows per block (qkvPairs,oRows,routerRows,gateUpRows,downRows,logitRows); default 4,8,8,64,32,32.
-for rows in ${ROWS_VARIANTS:-8,8,8,32,16,32 4,8,8,32,16,32 4,8,8,64,16,32}; do b "rows-$rows" GPTOSS_DECODE_ROWS=$rows; done
+for rows in ${ROWS_VARIANTS:-8,8,8,32,16,32}; do b "rows-$rows" GPTOSS_DECODE_ROWS=$rows; done
 GPTOSS_PROFILE=1 $BIN bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens 16 --json 2>&1 | grep -v '^cuda:' > $OUT/profile.txt
 echo "== profile (new path, events around every launch: +~6 us each)"; head -24 $OUT/profile.txt
 if [ "${SKIP_120B:-0}" != 1 ]; then
