@@ -80,7 +80,7 @@ struct Generate: AsyncParsableCommand {
                     "decode_tokens_per_s": OutputJSON.number(decodeRate),
                     "total_s": OutputJSON.number(t.totalSeconds),
                 ],
-                "seed": .number(JSONNumber(Int(seed))),
+                "seed": .number(JSONNumber(validatedText: String(seed))),  // UInt64: may exceed Int.max
             ]
             Terminal.out(object.compactJSON() + "\n")
         }

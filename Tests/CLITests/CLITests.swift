@@ -54,6 +54,13 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(tokens(a), tokens(c))
     }
 
+    /// --seed takes any UInt64; --json once trapped converting one above Int.max to Int.
+    func testJSONKeepsASeedAboveIntMax() throws {
+        let r = try CLI.run(["generate"] + tiny + ["--max-tokens", "1", "--seed", "18446744073709551615", "--json", "Hi"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\"seed\":18446744073709551615"), r.stdout)
+    }
+
     func testPromptTokensBypassHarmony() throws {
         let r = try CLI.run(["generate"] + tiny + ["--prompt-tokens", "200006,1844,31064", "--max-tokens", "5",
                                                    "--temperature", "0", "--json"])
