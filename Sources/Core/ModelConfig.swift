@@ -188,6 +188,23 @@ public struct ModelConfig: Sendable, Equatable {
             throw fail("num_key_value_heads", "num_attention_heads (\(numAttentionHeads)) must be divisible by num_key_value_heads (\(numKeyValueHeads))")
         }
         if headDim % 2 != 0 { throw fail("head_dim", "must be even (RoPE rotates halves), got \(headDim)") }
+        // The element counts of the largest tensors must fit in Int with room for byte sizes and sums
+        // (fused qkv rows), so that absurd sizes are an error here rather than an overflow trap later.
+        func fits(_ field: String, _ factors: [(String, Int)]) throws {
+            var product = 1
+            for (_, f) in factors {
+                let (m, overflow) = product.multipliedReportingOverflow(by: f)
+                if overflow || m > Int.max / 64 {
+                    let names = factors.map { "\($0.0) (\($0.1))" }.joined(separator: " × ")
+                    throw fail(field, "\(names) is too large for any tensor")
+                }
+                product = m
+            }
+        }
+        try fits("num_attention_heads", [("num_attention_heads", numAttentionHeads), ("head_dim", headDim), ("hidden_size", hiddenSize)])
+        try fits("num_key_value_heads", [("num_key_value_heads", numKeyValueHeads), ("head_dim", headDim), ("hidden_size", hiddenSize)])
+        try fits("vocab_size", [("vocab_size", vocabSize), ("hidden_size", hiddenSize)])
+        try fits("num_local_experts", [("num_local_experts", numLocalExperts), ("intermediate_size", intermediateSize), ("hidden_size", hiddenSize)])
         if numExpertsPerTok > numLocalExperts {
             throw fail("num_experts_per_tok", "\(numExpertsPerTok) exceeds num_local_experts (\(numLocalExperts))")
         }
