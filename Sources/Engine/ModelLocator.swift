@@ -28,8 +28,8 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
             return """
             no gpt-oss model found. Looked at --model, $GPTOSS_MODEL and the Hugging Face cache:
             \(searched.map { "  " + $0 }.joined(separator: "\n"))
-            Download the weights (about 13 GB) with
-              huggingface-cli download openai/gpt-oss-20b
+            Download the weights (about 13 GB; the hf command comes with pip install -U huggingface_hub) with
+              hf download openai/gpt-oss-20b --exclude "*/*"
             or point at a checkpoint with --model DIR (or GPTOSS_MODEL=DIR).
             To see the whole pipeline work without weights, run with --model tiny (a small random model).
             """

@@ -218,7 +218,7 @@ final class CLITests: XCTestCase {
         let home = try CLI.temporaryDirectory()
         let env = ["HOME": home.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
         try CLI.run(["generate", "hi"], environment: env)
-            .assertFailure(status: 1, contains: "huggingface-cli download openai/gpt-oss-20b")
+            .assertFailure(status: 1, contains: "hf download openai/gpt-oss-20b")
         try CLI.run(["generate", "hi"], environment: env).assertFailure(status: 1, contains: "--model tiny")
         try CLI.run(["generate", "--model", home.appendingPathComponent("nope").path, "hi"], environment: env)
             .assertFailure(status: 1, contains: "does not exist")
