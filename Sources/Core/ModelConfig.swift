@@ -282,25 +282,24 @@ private struct ConfigReader {
         guard let v = (d ?? dict)[key], !v.isNull else { return nil }
         return v
     }
-    func int(_ key: String, in d: [String: JSONValue]? = nil, prefix: String = "") throws -> Int? {
+    /// `key` read by `extract`; nil when absent or null, an error naming the field when of the wrong type.
+    func field<T>(_ key: String, _ d: [String: JSONValue]?, _ prefix: String, expected: String,
+                  _ extract: (JSONValue) -> T?) throws -> T? {
         guard let v = value(key, d) else { return nil }
-        guard let i = v.intValue else { throw fail(prefix + key, "expected an integer, got \(v.brief)") }
-        return i
-    }
-    func double(_ key: String, in d: [String: JSONValue]? = nil, prefix: String = "") throws -> Double? {
-        guard let v = value(key, d) else { return nil }
-        guard let x = v.doubleValue else { throw fail(prefix + key, "expected a number, got \(v.brief)") }
+        guard let x = extract(v) else { throw fail(prefix + key, "expected \(expected), got \(v.brief)") }
         return x
     }
+    func int(_ key: String, in d: [String: JSONValue]? = nil, prefix: String = "") throws -> Int? {
+        try field(key, d, prefix, expected: "an integer", \.intValue)
+    }
+    func double(_ key: String, in d: [String: JSONValue]? = nil, prefix: String = "") throws -> Double? {
+        try field(key, d, prefix, expected: "a number", \.doubleValue)
+    }
     func bool(_ key: String, in d: [String: JSONValue]? = nil, prefix: String = "") throws -> Bool? {
-        guard let v = value(key, d) else { return nil }
-        guard let b = v.boolValue else { throw fail(prefix + key, "expected true or false, got \(v.brief)") }
-        return b
+        try field(key, d, prefix, expected: "true or false", \.boolValue)
     }
     func string(_ key: String, in d: [String: JSONValue]? = nil, prefix: String = "") throws -> String? {
-        guard let v = value(key, d) else { return nil }
-        guard let s = v.stringValue else { throw fail(prefix + key, "expected a string, got \(v.brief)") }
-        return s
+        try field(key, d, prefix, expected: "a string", \.stringValue)
     }
     func required<T>(_ value: T?, _ field: String) throws -> T {
         guard let value else { throw fail(field, "missing (required)") }
