@@ -4,6 +4,7 @@
   python3 tools/bench_tokenizer.py corpus OUT.txt [--mb 8] [--only prose|code|cjk|scripts|emoji]
                                                            write a mixed corpus (English prose, code,
                                                            CJK, emoji, other scripts) from local files
+  python3 tools/bench_tokenizer.py unicode-sweep OUT.txt   every scalar in regex contexts (then `check` it)
   python3 tools/bench_tokenizer.py check FILE...           our ids (release gptoss) == tiktoken's on each file
   python3 tools/bench_tokenizer.py tiktoken FILE           time tiktoken o200k_harmony encode_ordinary on FILE
                                                             (single thread, best of several passes)
@@ -61,6 +62,19 @@ def corpus(out, mb, only=None):
     print(f"wrote {out}: {len(data.encode())} bytes; source sizes {shares}")
 
 
+def unicode_sweep(out):
+    """Every scalar of planes 0-3 and 14 (planes 4-13 and 15-16 sampled) in several regex contexts."""
+    lines = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF or (0x40000 <= cp < 0xE0000 and cp % 13) or (cp >= 0xF0000 and cp % 97):
+            continue
+        c = chr(cp)
+        lines.append(f"x{c}y {c}Z{c}{c}1 '{c}s A{c}'S\t{c} \n")
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        f.write("".join(lines))
+    print(f"wrote {out}: {len(lines)} lines")
+
+
 def make_encoding():
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
@@ -113,6 +127,8 @@ if __name__ == "__main__":
         mb = float(sys.argv[sys.argv.index("--mb") + 1]) if "--mb" in sys.argv else 8
         only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
         corpus(sys.argv[2], mb, only)
+    elif len(sys.argv) >= 3 and sys.argv[1] == "unicode-sweep":
+        unicode_sweep(sys.argv[2])
     elif len(sys.argv) >= 3 and sys.argv[1] == "check":
         sys.exit(0 if all(check(p) for p in sys.argv[2:]) else 1)
     elif len(sys.argv) >= 3 and sys.argv[1] == "tiktoken":

@@ -100,12 +100,10 @@ public final class O200kTokenizer: Sendable {
         case .all:
             return allSpecials
         case .only(let names):
-            var chosen = [String: UInt32]()
-            for name in names {
-                guard let id = specialTokens.idsByName[name] else { throw TokenizerError.unknownSpecialToken(name) }
-                chosen[name] = id
+            guard let matcher = allSpecials.restricted(to: names) else {
+                throw TokenizerError.unknownSpecialToken(allSpecials.firstUnknown(in: names) ?? "")
             }
-            return SpecialMatcher(names: chosen)
+            return matcher
         }
     }
 
