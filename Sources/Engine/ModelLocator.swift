@@ -4,6 +4,7 @@
 // the newest). Pure filesystem logic with the environment passed in, so tests need no real cache.
 import Foundation
 
+/// The checkpoint folder chosen to run, and what chose it.
 public struct ModelLocation: Equatable, Sendable {
     public enum Origin: Equatable, Sendable {
         case flag                         // --model DIR
@@ -41,6 +42,7 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Resolves `--model` / `$GPTOSS_MODEL` / the Hugging Face cache to a checkpoint folder (file header).
 public enum ModelLocator {
     /// Hub repos tried in order when nothing names a model.
     public static let hubRepos = ["openai/gpt-oss-20b", "openai/gpt-oss-120b"]
