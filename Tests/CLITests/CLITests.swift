@@ -189,6 +189,8 @@ final class CLITests: XCTestCase {
             .assertFailure(status: 1, contains: "--prompt-tokens: item 2 (\"x\") is not a token id")
         try CLI.run(["generate"] + tiny + ["--prompt-tokens", "999999", "--max-tokens", "1"])
             .assertFailure(status: 1, contains: "outside the vocabulary")
+        try CLI.run(["logits", "--model", "tiny", "--tokens", "1,-2", "--output", "/dev/null"])
+            .assertFailure(status: 64, contains: "--tokens: item 2 (\"-2\") is not a token id")
         try CLI.run(["generate"] + tiny + ["--threads", "1000000", "hi"])
             .assertFailure(status: 64, contains: "--threads must be between 1 and 1024, got 1000000")
     }
