@@ -29,6 +29,9 @@ struct Logits: ParsableCommand {
 
     func validate() throws {
         guard device == "cpu" else { throw ValidationError("unknown device '\(device)'; available: cpu") }
+        if let threads, !(1...ModelOptions.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(ModelOptions.maxThreads), got \(threads)")
+        }
         _ = try parseTokens()
     }
 
