@@ -99,9 +99,8 @@ public enum SyntheticCheckpoint {
                              maxShardBytes: Int? = nil, sparse: Bool = false,
                              progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Int {
         try config.validate(file: "synthetic config")
-        let fm = FileManager.default
-        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        try config.jsonData().write(to: directory.appendingPathComponent("config.json"))
+        try makeDirectories(directory)
+        try writeFile(try config.jsonData(), path: directory.appendingPathComponent("config.json").path)
 
         let specs = tensors(config)
         let limit = maxShardBytes ?? defaultMaxShardBytes(config)
@@ -138,7 +137,7 @@ public enum SyntheticCheckpoint {
         // Index (keys sorted for stable output).
         let entries = weightMap.sorted { $0.key < $1.key }.map { "    \"\($0.key)\": \"\($0.value)\"" }.joined(separator: ",\n")
         let index = "{\n  \"metadata\": {\n    \"total_size\": \(total)\n  },\n  \"weight_map\": {\n\(entries)\n  }\n}\n"
-        try Data(index.utf8).write(to: directory.appendingPathComponent("model.safetensors.index.json"))
+        try writeFile(Data(index.utf8), path: directory.appendingPathComponent("model.safetensors.index.json").path)
         return total
     }
 
@@ -178,6 +177,32 @@ public enum SyntheticCheckpoint {
                 remaining -= n
                 advanced(n)
             }
+        }
+    }
+
+    /// `mkdir -p directory`; a failure is `CheckpointError.io` with the system's reason (Foundation's
+    /// errors here read "The operation could not be completed").
+    static func makeDirectories(_ directory: URL) throws {
+        var path = ""
+        for component in directory.standardizedFileURL.pathComponents {
+            path = component == "/" ? "/" : (path.hasSuffix("/") ? path : path + "/") + component
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                throw CheckpointError.io(file: directory.path, reason: "cannot create the directory: \(reason)"
+                                         + (path == directory.standardizedFileURL.path ? "" : " (at \(path))"))
+            }
+        }
+    }
+
+    /// Writes `data` to `path` (created or truncated); a failure is `CheckpointError.io` with the reason.
+    static func writeFile(_ data: Data, path: String) throws {
+        guard let fp = fopen(path, "wb") else {
+            throw CheckpointError.io(file: path, reason: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, fp) }
+        let closed = fclose(fp)
+        if written != data.count || closed != 0 {
+            throw CheckpointError.io(file: path, reason: "write failed: \(String(cString: strerror(errno))) (disk full?)")
         }
     }
 
