@@ -109,6 +109,7 @@ DEVI u64 smp_mix(u64 x) {
     return z ^ (z >> 31);
 }
 
+
 struct SmpShared {
     u64 cs[SMP_THREADS];   // chunk sums, then inclusive prefix
     u64 hmass[256];
@@ -119,13 +120,44 @@ struct SmpShared {
     u32 sel_cnt_above;
     u64 sel_mass_above;
     int found;
+    double theta;
 };
 
-// Smallest i in [0, V) whose prefix Σ_{j ≤ i} weight(j) exceeds thr (weights u64 ≥ 0); V − 1 if none.
+// Warp-convergent histogram add: every lane calls it; active lanes add 1 (and q when withMass) to
+// bin `bin`. Lanes sharing a bin are combined first (one atomic per distinct bin when a warp's
+// elements fall into ≤ 4 bins, as in the first radix passes where most keys share their top byte).
+DEVI void smp_hist_add(SmpShared &s, bool active, u32 bin, u64 q, bool withMass) {
+    const unsigned act = __ballot_sync(0xffffffffu, active);
+    if (act == 0) return;
+    const int lane = threadIdx.x & 31;
+    unsigned grp = 0;
+    if (active) grp = __match_any_sync(act, bin);
+    unsigned leaders = __ballot_sync(0xffffffffu, active && lane == __ffs(grp) - 1);
+    if (__popc(leaders) <= 4) {
+        while (leaders) {
+            const int l = __ffs(leaders) - 1;
+            leaders &= leaders - 1;
+            const u32 b = __shfl_sync(0xffffffffu, bin, l, 32);
+            const bool in = active && bin == b;
+            const unsigned inm = __ballot_sync(0xffffffffu, in);
+            const u64 v = withMass ? warp_sum_u64(in ? q : 0) : 0;
+            if (lane == l) {
+                atomicAdd(&s.hcnt[b], (u32)__popc(inm));
+                if (withMass) atomicAdd(&s.hmass[b], v);
+            }
+        }
+    } else if (active) {
+        atomicAdd(&s.hcnt[bin], 1u);
+        if (withMass) atomicAdd(&s.hmass[bin], q);
+    }
+}
+
+// Smallest i in [0, V) whose prefix Σ_{j ≤ i} weight(j) exceeds thr = thrOf(Σ weight) (weights u64 ≥ 0);
+// V − 1 if none.
 // Chunks of CH (a multiple of 32) contiguous indices, ≤ 1024 chunks; warps sum chunks, the block scans
 // the chunk sums, then warp 0 walks the one chunk that crosses. Exact (integer) and deterministic.
-template <typename W>
-DEVI int smp_find_exceeding(SmpShared &s, int V, u64 thr, W weight) {
+template <typename W, typename F>
+DEVI int smp_find_exceeding(SmpShared &s, int V, F thrOf, W weight) {
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int CH = 32 * ((V + 32 * SMP_THREADS - 1) / (32 * SMP_THREADS));
     const int nch = (V + CH - 1) / CH;
@@ -141,7 +173,7 @@ DEVI int smp_find_exceeding(SmpShared &s, int V, u64 thr, W weight) {
     // Block inclusive scan of cs[0..nch).
     u64 v = tid < nch ? s.cs[tid] : 0;
     v = warp_incl_scan_u64(v);
-    if (lane == 31) s.wtot[warp] = v;
+    if (lane == 31) s.wtot[warp] = v;  // SMP_THREADS / 32 == 32 warps: wtot[31] ends as the total
     __syncthreads();
     if (warp == 0) {
         u64 t = s.wtot[lane];
@@ -150,6 +182,7 @@ DEVI int smp_find_exceeding(SmpShared &s, int V, u64 thr, W weight) {
     }
     __syncthreads();
     if (warp > 0) v += s.wtot[warp - 1];
+    const u64 thr = thrOf(s.wtot[31]);
     const u64 excl_chunk = v - (tid < nch ? s.cs[tid] : 0);
     if (tid < nch && v > thr && excl_chunk <= thr) s.found = tid;
     __syncthreads();
@@ -253,9 +286,10 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
             const int shift = 24 - 8 * pass;
             for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hmass[j] = 0; }
             __syncthreads();
-            for (int i = tid; i < V; i += SMP_THREADS) {
-                const u32 k = smp_key(smp_z(row, i, t));
-                if ((k & mask) == prefix) atomicAdd(&s.hcnt[(k >> shift) & 255], 1u);
+            for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
+                const int i = i0 + tid;
+                const u32 k = i < V ? smp_key(smp_z(row, i, t)) : 0u;
+                smp_hist_add(s, i < V && (k & mask) == prefix, (k >> shift) & 255, 0, false);
             }
             __syncthreads();
             if (warp == 0) smp_pick_digit(s, false, need, 0, 0.0);
@@ -269,7 +303,8 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         }
         keyK = prefix;
         if (need < tieTotal) {
-            cutK = smp_find_exceeding(s, V, (u64)need - 1,
+            const u64 nth = (u64)need - 1;
+            cutK = smp_find_exceeding(s, V, [&](u64) { return nth; },
                                       [&](int i) -> u64 { return smp_key(smp_z(row, i, t)) == keyK ? 1 : 0; });
         }
     }
@@ -281,33 +316,31 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
     u32 keyC = keyK;
     int cutC = cutK;
     if (P.top_p < 1.f) {
-        u64 tot = 0;
-        for (int i = tid; i < V; i += SMP_THREADS) {
-            const float z = smp_z(row, i, t);
-            if (keptK(i, smp_key(z))) tot += smp_q(z, zmax);
-        }
-        tot = warp_sum_u64(tot);
-        if (lane == 0) s.wtot[warp] = tot;
-        __syncthreads();
-        u64 M = 0;
-        for (int w = 0; w < SMP_WARPS; w++) M += s.wtot[w];
-        __syncthreads();
-        const double theta = (double)P.top_p * (double)M;
         u32 prefix = 0, mask = 0, tc = 0;
         u64 massAbove = 0;
+        double theta = 0;
         for (int pass = 0; pass < 4; pass++) {
             const int shift = 24 - 8 * pass;
             for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hmass[j] = 0; }
             __syncthreads();
-            for (int i = tid; i < V; i += SMP_THREADS) {
-                const float z = smp_z(row, i, t);
+            // Zero-weight tokens can never be where the running mass first reaches theta: skipped.
+            for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
+                const int i = i0 + tid;
+                const float z = i < V ? smp_z(row, i, t) : GPTOSS_NEG_INF;
                 const u32 k = smp_key(z);
-                if ((k & mask) == prefix && keptK(i, k)) {
-                    atomicAdd(&s.hcnt[(k >> shift) & 255], 1u);
-                    atomicAdd(&s.hmass[(k >> shift) & 255], smp_q(z, zmax));
-                }
+                const bool cand = i < V && (k & mask) == prefix && keptK(i, k);
+                const u64 q = cand ? smp_q(z, zmax) : 0;
+                smp_hist_add(s, cand && q > 0, (k >> shift) & 255, q, true);
             }
             __syncthreads();
+            if (pass == 0 && warp == 0) {  // pass 0 saw every kept token: M = Σ bins, theta = top_p · M
+                u64 m8 = 0;
+                for (int j = 0; j < 8; j++) m8 += s.hmass[8 * lane + j];
+                m8 = warp_sum_u64(m8);
+                if (lane == 0) s.theta = (double)P.top_p * (double)m8;
+            }
+            __syncthreads();
+            theta = s.theta;
             if (warp == 0) smp_pick_digit(s, true, 0, massAbove, theta);
             __syncthreads();
             const int dg = s.sel_digit;
@@ -334,31 +367,16 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         cutC = V;
         const bool allTiesKept = !(useK && prefix == keyK && cutK < V);
         if (n < tc || !allTiesKept) {
-            cutC = smp_find_exceeding(s, V, n - 1,
+            const u64 nth = n - 1;
+            cutC = smp_find_exceeding(s, V, [&](u64) { return nth; },
                                       [&](int i) -> u64 { return smp_key(smp_z(row, i, t)) == keyC ? 1 : 0; });
         }
     }
 
-    // 4. Inverse CDF in ascending index order over the kept weights.
-    u64 S = 0;
-    {
-        u64 acc = 0;
-        for (int i = tid; i < V; i += SMP_THREADS) {
-            const float z = smp_z(row, i, t);
-            const u32 k = smp_key(z);
-            if (!cut || k > keyC || (k == keyC && i <= cutC)) acc += smp_q(z, zmax);
-        }
-        acc = warp_sum_u64(acc);
-        __syncthreads();
-        if (lane == 0) s.wtot[warp] = acc;
-        __syncthreads();
-        for (int w = 0; w < SMP_WARPS; w++) S += s.wtot[w];
-        __syncthreads();
-    }
+    // 4. Inverse CDF in ascending index order over the kept weights: target = ⌊u · S⌋.
     const u64 r = smp_mix(smp_mix(P.seed) ^ P.counter);
     const float u = (float)(r >> 40) * (1.0f / 16777216.0f);
-    const u64 tq = (u64)((double)u * (double)S);
-    const int tok = smp_find_exceeding(s, V, tq, [&](int i) -> u64 {
+    const int tok = smp_find_exceeding(s, V, [&](u64 S) { return (u64)((double)u * (double)S); }, [&](int i) -> u64 {
         const float z = smp_z(row, i, t);
         const u32 k = smp_key(z);
         return (!cut || k > keyC || (k == keyC && i <= cutC)) ? smp_q(z, zmax) : 0;
