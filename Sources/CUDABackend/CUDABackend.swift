@@ -60,6 +60,7 @@ public final class CUDABackend: Backend {
     let tokHost: UnsafeMutablePointer<Int32>
     let sampleParams: DeviceBuffer           // [bMax] × 32 B SampleParams (CUDABackend+Sampling.swift)
     let sampleParamsHost: UnsafeMutableRawPointer
+    let sampleScratch: GPUSampling.Scratch   // keys / weights of the sampled rows (f32_sample_prep*)
 
     private var slotUsed: [Bool]
     private var graphs: [Int: CUDAGraph] = [:]
@@ -96,7 +97,7 @@ public final class CUDABackend: Backend {
         let actBytes = 4 * (2 * tMax * H + tMax * qkvw + tMax * qDim + tMax * E + 3 * tMax * K + 3 * maxTiles + 1
             + tMax * K * I + tMax * K * H + splitRows * nH * maxSplit * (d + 2) + lrMax * H + lrMax * V
             + 2 * bMax * argmaxChunks + bMax + 3 * tMax + lrMax + bMax + 2 * tMax)
-            + 2 * (tMax * max(H, qDim) + tMax * K * I)
+            + 2 * (tMax * max(H, qDim) + tMax * K * I) + GPUSampling.Scratch.bytes(sequences: bMax, vocab: V)
         let weightBytes = w.checkpoint.totalTensorBytes
         let need = weightBytes + kvBytes + actBytes + (256 << 20)
         let free = try dev.memoryInfo().free
@@ -143,6 +144,7 @@ public final class CUDABackend: Backend {
         tokHost = try dev.allocHost(4 * bMax).bindMemory(to: Int32.self, capacity: bMax)
         sampleParams = try dev.alloc(GPUSampling.paramsStride * bMax, what: "sampling parameters")
         sampleParamsHost = try dev.allocHost(GPUSampling.paramsStride * bMax)
+        sampleScratch = try GPUSampling.Scratch(device: dev, sequences: bMax, vocab: V)
         try dev.upload(rope.inverseFrequencies, to: invFreq.pointer)
         decodeScratch = try DecodeScratch(device: dev, config: c)
         slotUsed = [Bool](repeating: false, count: maxSlots)

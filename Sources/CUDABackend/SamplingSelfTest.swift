@@ -8,6 +8,7 @@ import Foundation
 
 public struct SamplingSelfTestResult: Sendable {
     public var vocab: Int
+    public var prepared: Bool                 // keys / weights from the many-block prep kernels
     public var cases: Int
     public var mismatches: Int
     public var examples: [String]            // first few mismatches, described
@@ -63,7 +64,8 @@ public enum SamplingSelfTest {
         try dev.upload(host, to: params.pointer)
         let tokens = try dev.alloc(4 * B, what: "sampling self-test tokens")
         try dev.upload([Int32](repeating: -1, count: B), to: tokens.pointer)
-        try GPUSampling.launch(dev, logits: lg.pointer, rows: rowsBuf.pointer, V: V, params: params.pointer, tokens: tokens.pointer, B: B)
+        let scratch = GPUSampling.usePrep ? try GPUSampling.Scratch(device: dev, sequences: B, vocab: V) : nil
+        try GPUSampling.launch(dev, logits: lg.pointer, rows: rowsBuf.pointer, V: V, params: params.pointer, tokens: tokens.pointer, B: B, scratch: scratch)
         let gpu = try dev.download(tokens.pointer, count: B, as: Int32.self)
 
         // CPU reference, in parallel over cases.
@@ -94,15 +96,15 @@ public enum SamplingSelfTest {
                           ("T=1 top-k 50 top-p 0.9", SamplingParams(temperature: 1, topP: 0.9, topK: 50))] {
             host.withUnsafeMutableBytes { GPUSampling.write(p, sampleIndex: 0, at: $0.baseAddress!, index: 0) }
             try dev.upload(Array(host[0..<GPUSampling.paramsStride]), to: params.pointer)
-            try GPUSampling.launch(dev, logits: lg.pointer, rows: rowsBuf.pointer, V: V, params: params.pointer, tokens: tokens.pointer, B: 1)
+            try GPUSampling.launch(dev, logits: lg.pointer, rows: rowsBuf.pointer, V: V, params: params.pointer, tokens: tokens.pointer, B: 1, scratch: scratch)
             let reps = 20
             let s = try dev.time {
                 for _ in 0..<reps {
-                    try GPUSampling.launch(dev, logits: lg.pointer, rows: rowsBuf.pointer, V: V, params: params.pointer, tokens: tokens.pointer, B: 1)
+                    try GPUSampling.launch(dev, logits: lg.pointer, rows: rowsBuf.pointer, V: V, params: params.pointer, tokens: tokens.pointer, B: 1, scratch: scratch)
                 }
             }
             times.append((name, s / Double(reps)))
         }
-        return SamplingSelfTestResult(vocab: V, cases: B, mismatches: mism, examples: examples, kernelMs: times)
+        return SamplingSelfTestResult(vocab: V, prepared: GPUSampling.usePrep, cases: B, mismatches: mism, examples: examples, kernelMs: times)
     }
 }

@@ -51,7 +51,7 @@ struct CUDACheck: ParsableCommand {
                     let r = try SamplingSelfTest.run(device: dev, vocab: V)
                     let ok = r.mismatches <= samplingMaxMismatches
                     failed = failed || !ok
-                    print(String(format: "sampling V=%d: %d cases, %d GPU/CPU mismatches  %@ (%.1f s)", V, r.cases, r.mismatches, ok ? "ok" : "FAIL",
+                    print(String(format: "sampling V=%d%@: %d cases, %d GPU/CPU mismatches  %@ (%.1f s)", V, r.prepared ? " (prep kernels)" : " (one block)", r.cases, r.mismatches, ok ? "ok" : "FAIL",
                                  Date().timeIntervalSince(t0)))
                     for e in r.examples { print("  mismatch: \(e)") }
                     for (name, ms) in r.kernelMs { print(String(format: "  f32_sample %-24@ %.1f µs per sequence", name, ms * 1000)) }

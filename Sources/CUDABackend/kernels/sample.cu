@@ -253,10 +253,53 @@ DEVI void smp_pick_digit(SmpShared &s, bool massMode, u32 need, u64 massAbove, d
     }
 }
 
+DEVI float smp_key_float(u32 k) { return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k); }
+
+// Optional many-block preparation, so the one-block passes below only stream precomputed values:
+// prep1 writes keys [B, V] u32 (key of z) and per-block maxima part [B, gridDim.x] f32;
+// prep2 reduces the maxima into zmax [B] f32 and writes q [B, V] u64. grid (nblk, B), block 256.
+GPTOSS_KERNEL void f32_sample_prep1(const float *__restrict__ logits, const i32 *__restrict__ rows, int V,
+                                    const SampleParams *__restrict__ params, u32 *__restrict__ keys,
+                                    float *__restrict__ part) {
+    __shared__ float red[8];
+    const int b = blockIdx.y;
+    const float t = params[b].temperature;
+    if (!(t > 0.f)) return;
+    const float *row = logits + (i64)rows[b] * V;
+    float m = GPTOSS_NEG_INF;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < V; i += gridDim.x * blockDim.x) {
+        const float z = smp_z(row, i, t);
+        keys[(i64)b * V + i] = smp_key(z);
+        m = fmaxf(m, z);
+    }
+    m = warp_max(m);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = m;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 1; w < (int)(blockDim.x >> 5); w++) m = fmaxf(m, red[w]);
+        part[b * gridDim.x + blockIdx.x] = m;
+    }
+}
+
+GPTOSS_KERNEL void f32_sample_prep2(int V, const SampleParams *__restrict__ params, const u32 *__restrict__ keys,
+                                    const float *__restrict__ part, float *__restrict__ zmaxOut, u64 *__restrict__ qs) {
+    const int b = blockIdx.y;
+    if (!(params[b].temperature > 0.f)) return;
+    float m = GPTOSS_NEG_INF;
+    for (int j = 0; j < (int)gridDim.x; j++) m = fmaxf(m, part[b * gridDim.x + j]);
+    if (blockIdx.x == 0 && threadIdx.x == 0) zmaxOut[b] = m;
+    if (!(m > GPTOSS_NEG_INF && m < -GPTOSS_NEG_INF)) return;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < V; i += gridDim.x * blockDim.x)
+        qs[(i64)b * V + i] = smp_q(smp_key_float(keys[(i64)b * V + i]), m);
+}
+
 // logits [*, V] f32; rows [B] i32 (logits row of each sequence); params [B]; tokens [B] i32 (holds the
-// argmax already; overwritten for sequences with temperature > 0). grid (B), block 1024.
+// argmax already; overwritten for sequences with temperature > 0). keys/qs/zmaxIn: the prep kernels'
+// output, or all null to compute everything here. grid (B), block 1024.
 GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__restrict__ logits, const i32 *__restrict__ rows, int V,
-                                                             const SampleParams *__restrict__ params, i32 *__restrict__ tokens) {
+                                                             const SampleParams *__restrict__ params, i32 *__restrict__ tokens,
+                                                             const u32 *__restrict__ keys, const u64 *__restrict__ qs,
+                                                             const float *__restrict__ zmaxIn) {
     __shared__ SmpShared s;
     const int b = blockIdx.x, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const SampleParams P = params[b];
@@ -264,16 +307,25 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
     const float t = P.temperature;
     const float *row = logits + (i64)rows[b] * V;
 
+    const bool pre = keys != nullptr;
+    const u32 *krow = pre ? keys + (i64)b * V : nullptr;
+    const u64 *qrow = pre ? qs + (i64)b * V : nullptr;
     // 1. zmax.
     float m = GPTOSS_NEG_INF;
-    for (int i = tid; i < V; i += SMP_THREADS) m = fmaxf(m, smp_z(row, i, t));
-    m = warp_max(m);
-    if (lane == 0) s.fred[warp] = m;
-    __syncthreads();
-    m = GPTOSS_NEG_INF;
-    for (int w = 0; w < SMP_WARPS; w++) m = fmaxf(m, s.fred[w]);
+    if (pre) {
+        m = zmaxIn[b];
+    } else {
+        for (int i = tid; i < V; i += SMP_THREADS) m = fmaxf(m, smp_z(row, i, t));
+        m = warp_max(m);
+        if (lane == 0) s.fred[warp] = m;
+        __syncthreads();
+        m = GPTOSS_NEG_INF;
+        for (int w = 0; w < SMP_WARPS; w++) m = fmaxf(m, s.fred[w]);
+    }
     if (!(m > GPTOSS_NEG_INF && m < -GPTOSS_NEG_INF)) return;  // not finite: keep the argmax
     const float zmax = m;
+    auto keyAt = [&](int i) -> u32 { return pre ? krow[i] : smp_key(smp_z(row, i, t)); };
+    auto qAt = [&](int i, u32 k) -> u64 { return pre ? qrow[i] : smp_q(smp_key_float(k), zmax); };
 
     // 2. Top-k: the k-th largest key K* by a 4-pass radix select on counts; ties at K* keep the lowest
     //    indices (index ≤ cutK).
@@ -288,7 +340,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
             __syncthreads();
             for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
                 const int i = i0 + tid;
-                const u32 k = i < V ? smp_key(smp_z(row, i, t)) : 0u;
+                const u32 k = i < V ? keyAt(i) : 0u;
                 smp_hist_add(s, i < V && (k & mask) == prefix, (k >> shift) & 255, 0, false);
             }
             __syncthreads();
@@ -305,7 +357,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         if (need < tieTotal) {
             const u64 nth = (u64)need - 1;
             cutK = smp_find_exceeding(s, V, [&](u64) { return nth; },
-                                      [&](int i) -> u64 { return smp_key(smp_z(row, i, t)) == keyK ? 1 : 0; });
+                                      [&](int i) -> u64 { return keyAt(i) == keyK ? 1 : 0; });
         }
     }
     auto keptK = [&](int i, u32 k) -> bool { return !useK || k > keyK || (k == keyK && i <= cutK); };
@@ -326,10 +378,9 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
             // Zero-weight tokens can never be where the running mass first reaches theta: skipped.
             for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
                 const int i = i0 + tid;
-                const float z = i < V ? smp_z(row, i, t) : GPTOSS_NEG_INF;
-                const u32 k = smp_key(z);
+                const u32 k = i < V ? keyAt(i) : 0u;
                 const bool cand = i < V && (k & mask) == prefix && keptK(i, k);
-                const u64 q = cand ? smp_q(z, zmax) : 0;
+                const u64 q = cand ? qAt(i, k) : 0;
                 smp_hist_add(s, cand && q > 0, (k >> shift) & 255, q, true);
             }
             __syncthreads();
@@ -351,8 +402,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
             __syncthreads();
         }
         // Ties at K2 share one weight wq: the fewest n ≥ 1 with massAbove + n·wq ≥ theta.
-        const u32 bits = (prefix & 0x80000000u) ? (prefix & 0x7fffffffu) : ~prefix;
-        const u64 wq = smp_q(__uint_as_float(bits), zmax);
+        const u64 wq = smp_q(smp_key_float(prefix), zmax);
         u64 n = 1;
         if (wq > 0 && (double)(massAbove + wq) < theta) {
             double est = ceil((theta - (double)massAbove) / (double)wq);
@@ -369,7 +419,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         if (n < tc || !allTiesKept) {
             const u64 nth = n - 1;
             cutC = smp_find_exceeding(s, V, [&](u64) { return nth; },
-                                      [&](int i) -> u64 { return smp_key(smp_z(row, i, t)) == keyC ? 1 : 0; });
+                                      [&](int i) -> u64 { return keyAt(i) == keyC ? 1 : 0; });
         }
     }
 
@@ -377,9 +427,8 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
     const u64 r = smp_mix(smp_mix(P.seed) ^ P.counter);
     const float u = (float)(r >> 40) * (1.0f / 16777216.0f);
     const int tok = smp_find_exceeding(s, V, [&](u64 S) { return (u64)((double)u * (double)S); }, [&](int i) -> u64 {
-        const float z = smp_z(row, i, t);
-        const u32 k = smp_key(z);
-        return (!cut || k > keyC || (k == keyC && i <= cutC)) ? smp_q(z, zmax) : 0;
+        const u32 k = keyAt(i);
+        return (!cut || k > keyC || (k == keyC && i <= cutC)) ? qAt(i, k) : 0;
     });
     if (tid == 0) tokens[b] = tok;
 }
