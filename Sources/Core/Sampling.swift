@@ -43,7 +43,7 @@ public enum CounterRNG {
 ///    NaN logits are never chosen (unless all are NaN, then 0).
 /// 2. Otherwise z_i = ℓ_i / P.temperature (one IEEE f32 division; NaN becomes −∞), zmax = max z.
 ///    If zmax is not finite, fall back to rule 1.
-/// 3. Candidate order: descending z, ties by ascending index.
+/// 3. Candidate order: descending z, ties (equal values; −0 equals +0) by ascending index.
 ///    Top-k (0 < P.topK < V): keep the first P.topK candidates in that order.
 /// 4. Weights are fixed-point integers q_i = ⌊Double(expf(z_i − zmax)) · 2^44⌋ (UInt64), so every sum
 ///    below is exact and independent of summation order (the GPU kernel sums them in parallel and gets

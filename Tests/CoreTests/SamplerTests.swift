@@ -91,4 +91,13 @@ final class SamplerTests: XCTestCase {
         }
         XCTAssertEqual(seen, [1, 2, 3])
     }
+
+    func testSignedZerosAreTies() {
+        // −0 == +0: with top-k 1 the lower index wins whichever zero it holds (the GPU kernel maps −0 to +0
+        // before building its sort keys for this reason).
+        for i in 0..<20 {
+            XCTAssertEqual(Sampler.sample([-1, 0.0, -0.0], params: SamplingParams(temperature: 1, topK: 1, seed: 4), sampleIndex: UInt64(i)), 1)
+            XCTAssertEqual(Sampler.sample([-1, -0.0, 0.0], params: SamplingParams(temperature: 1, topK: 1, seed: 4), sampleIndex: UInt64(i)), 1)
+        }
+    }
 }

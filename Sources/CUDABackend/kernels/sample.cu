@@ -88,10 +88,11 @@ DEVI u64 warp_incl_scan_u64(u64 v) {
     return v;
 }
 
-// z = logit / T (IEEE division), NaN → −inf.
+// z = logit / T (IEEE division), NaN → −inf, −0 → +0 (the CPU rule compares values, so ±0 are ties;
+// their keys must be equal too).
 DEVI float smp_z(const float *row, int i, float t) {
     const float z = __fdiv_rn(row[i], t);
-    return z != z ? GPTOSS_NEG_INF : z;
+    return z != z ? GPTOSS_NEG_INF : (z == 0.f ? 0.f : z);
 }
 // Order-preserving key of a float (ascending keys ⇔ ascending floats).
 DEVI u32 smp_key(float z) {
