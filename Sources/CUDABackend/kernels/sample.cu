@@ -113,7 +113,7 @@ DEVI u64 smp_mix(u64 x) {
 
 struct SmpShared {
     u64 cs[SMP_THREADS];   // chunk sums, then inclusive prefix
-    u64 hmass[256];
+    u32 hlimb[4][256];     // mass per bin as 12-bit limbs (u64 shared atomics are a CAS loop on sm_90)
     u32 hcnt[256];
     u64 wtot[SMP_WARPS];
     float fred[SMP_WARPS];
@@ -123,6 +123,18 @@ struct SmpShared {
     int found;
     double theta;
 };
+
+// Mass of bin d: the limbs recombined (exact; each limb total < 2^32 for V ≤ 262,144).
+DEVI u64 smp_bin_mass(const SmpShared &s, int d) {
+    return (u64)s.hlimb[0][d] + ((u64)s.hlimb[1][d] << 12) + ((u64)s.hlimb[2][d] << 24) + ((u64)s.hlimb[3][d] << 36);
+}
+DEVI void smp_add_mass(SmpShared &s, u32 bin, u64 v) {
+    const u32 l0 = (u32)(v & 0xfff), l1 = (u32)((v >> 12) & 0xfff), l2 = (u32)((v >> 24) & 0xfff), l3 = (u32)(v >> 36);
+    if (l0) atomicAdd(&s.hlimb[0][bin], l0);
+    if (l1) atomicAdd(&s.hlimb[1][bin], l1);
+    if (l2) atomicAdd(&s.hlimb[2][bin], l2);
+    if (l3) atomicAdd(&s.hlimb[3][bin], l3);
+}
 
 // Warp-convergent histogram add: every lane calls it; active lanes add 1 (and q when withMass) to
 // bin `bin`. Lanes sharing a bin are combined first (one atomic per distinct bin when a warp's
@@ -144,12 +156,12 @@ DEVI void smp_hist_add(SmpShared &s, bool active, u32 bin, u64 q, bool withMass)
             const u64 v = withMass ? warp_sum_u64(in ? q : 0) : 0;
             if (lane == l) {
                 atomicAdd(&s.hcnt[b], (u32)__popc(inm));
-                if (withMass) atomicAdd(&s.hmass[b], v);
+                if (withMass) smp_add_mass(s, b, v);
             }
         }
     } else if (active) {
         atomicAdd(&s.hcnt[bin], 1u);
-        if (withMass) atomicAdd(&s.hmass[bin], q);
+        if (withMass) smp_add_mass(s, bin, q);
     }
 }
 
@@ -222,7 +234,7 @@ DEVI void smp_pick_digit(SmpShared &s, bool massMode, u32 need, u64 massAbove, d
     // lane l owns digits 255 − 8l … 248 − 8l (descending).
     u32 cnt = 0;
     u64 mass = 0;
-    for (int j = 0; j < 8; j++) { cnt += s.hcnt[255 - 8 * lane - j]; mass += s.hmass[255 - 8 * lane - j]; }
+    for (int j = 0; j < 8; j++) { cnt += s.hcnt[255 - 8 * lane - j]; mass += smp_bin_mass(s, 255 - 8 * lane - j); }
     u32 cinc = cnt;
     u64 minc = mass;
 #pragma unroll
@@ -243,7 +255,7 @@ DEVI void smp_pick_digit(SmpShared &s, bool massMode, u32 need, u64 massAbove, d
         for (int j = 0; j < 8; j++) {
             const int dg = 255 - 8 * lane - j;
             const u32 c2 = ca + s.hcnt[dg];
-            const u64 m2 = ma + s.hmass[dg];
+            const u64 m2 = ma + smp_bin_mass(s, dg);
             const bool ok = massMode ? (s.hcnt[dg] > 0 && (double)(massAbove + m2) >= theta) : c2 >= need;
             if (ok) { dsel = dg; break; }
             ca = c2; ma = m2;
@@ -337,7 +349,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         u32 prefix = 0, mask = 0, need = (u32)P.top_k, tieTotal = 0;
         for (int pass = 0; pass < 4; pass++) {
             const int shift = 24 - 8 * pass;
-            for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hmass[j] = 0; }
+            for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hlimb[0][j] = s.hlimb[1][j] = s.hlimb[2][j] = s.hlimb[3][j] = 0; }
             __syncthreads();
             for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
                 const int i = i0 + tid;
@@ -374,7 +386,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         double theta = 0;
         for (int pass = 0; pass < 4; pass++) {
             const int shift = 24 - 8 * pass;
-            for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hmass[j] = 0; }
+            for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hlimb[0][j] = s.hlimb[1][j] = s.hlimb[2][j] = s.hlimb[3][j] = 0; }
             __syncthreads();
             // Zero-weight tokens can never be where the running mass first reaches theta: skipped.
             for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
@@ -387,7 +399,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
             __syncthreads();
             if (pass == 0 && warp == 0) {  // pass 0 saw every kept token: M = Σ bins, theta = top_p · M
                 u64 m8 = 0;
-                for (int j = 0; j < 8; j++) m8 += s.hmass[8 * lane + j];
+                for (int j = 0; j < 8; j++) m8 += smp_bin_mass(s, 8 * lane + j);
                 m8 = warp_sum_u64(m8);
                 if (lane == 0) s.theta = (double)P.top_p * (double)m8;
             }
