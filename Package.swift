@@ -38,6 +38,7 @@ let package = Package(
             ],
             swiftSettings: optimized),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Core"]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
     ],
