@@ -19,6 +19,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Files embedded into the binary at build time with .incbin (vocabulary, CUDA kernel sources).
@@ -30,15 +34,24 @@ let package = Package(
         .target(name: "CPUBackend", dependencies: ["Core"], swiftSettings: optimized),
         .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
         .target(name: "Engine", dependencies: ["Core", "Harmony", "CPUBackend", "CUDABackend"], swiftSettings: optimized),
+        .target(name: "Server", dependencies: [
+            "Engine", "Harmony", "Tokenizer", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "gptoss",
             dependencies: [
-                "Core", "Tokenizer", "Harmony", "CPUBackend", "CUDABackend", "Engine",
+                "Core", "Tokenizer", "Harmony", "CPUBackend", "CUDABackend", "Engine", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Core"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Engine", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
     ],
