@@ -1,2 +1,91 @@
-// CPUBackend module (to be written).
+// CPUBackend: the reference forward pass of gpt-oss (spec §3) on the CPU, conforming to
+// Core.Backend. fp32 activations; weights read in place from the memory map (bf16 widened in
+// registers, MXFP4 rows decoded per 32-block into a per-worker scratch row). All tokens of a step
+// (every sequence of the batch) go through the linear layers and experts together; attention runs
+// per sequence over its KV slot. Every (token, output) value is computed the same way whatever the
+// batch holds, so a batch gives exactly the results of single runs.
 import Core
+import Foundation
+
+public final class CPUBackend: Backend {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let maxSlots: Int
+    public let maxContext: Int
+    public var name: String { "cpu, \(parallel.threads) threads" }
+
+    let parallel: Parallel
+    let rope: RotaryEmbedding
+    var slots: [KVCache?]
+    var slotInUse: [Bool]
+    var scratch: Scratch
+    /// byte → two FP4 values (unscaled).
+    let fp4Pairs: UnsafeMutablePointer<SIMD2<Float>>
+
+    /// - Parameters:
+    ///   - weights: the loaded model (kept alive by the backend).
+    ///   - maxSlots: sequences that can hold a KV cache at once.
+    ///   - maxContext: positions per slot (full-attention layers allocate maxContext × nKV·d f32 for K and V).
+    ///   - threads: worker count (default: active processor count).
+    public init(weights: ModelWeights, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil) {
+        self.weights = weights
+        config = weights.config
+        self.maxSlots = max(1, maxSlots)
+        self.maxContext = max(1, min(maxContext, weights.config.maxPositionEmbeddings))
+        parallel = Parallel(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        rope = RotaryEmbedding(config: weights.config)
+        slots = Array(repeating: nil, count: self.maxSlots)
+        slotInUse = Array(repeating: false, count: self.maxSlots)
+        scratch = Scratch(config: weights.config, tokens: 16, workers: parallel.maxChunks)
+        fp4Pairs = .allocate(capacity: 256)
+        for (i, p) in Kernels.fp4Pairs.enumerated() { fp4Pairs[i] = p }
+    }
+
+    /// Loads `directory` and builds a backend over it.
+    public convenience init(modelDirectory: URL, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil) throws {
+        self.init(weights: try ModelWeights.load(directory: modelDirectory), maxSlots: maxSlots,
+                  maxContext: maxContext, threads: threads)
+    }
+
+    deinit { fp4Pairs.deallocate() }
+
+    public func allocateSlot() throws -> Int {
+        guard let s = slotInUse.firstIndex(of: false) else { throw BackendError.noFreeSlot(maxSlots: maxSlots) }
+        slotInUse[s] = true
+        if slots[s] == nil { slots[s] = KVCache(config: config, maxContext: maxContext) }
+        slots[s]!.length = 0
+        return s
+    }
+
+    public func freeSlot(_ slot: Int) {
+        guard slot >= 0, slot < maxSlots else { return }
+        slotInUse[slot] = false
+        slots[slot]?.length = 0
+    }
+
+    /// Number of tokens in a slot's cache.
+    public func length(ofSlot slot: Int) -> Int { slots[slot]?.length ?? 0 }
+
+    public func step(_ batch: [SequenceStep]) throws -> [SequenceResult] {
+        if batch.isEmpty { return [] }
+        // Validate everything before touching any cache.
+        var seen = Set<Int>()
+        for s in batch {
+            guard s.slot >= 0, s.slot < maxSlots, slotInUse[s.slot], let cache = slots[s.slot] else {
+                throw BackendError.invalidSlot(s.slot)
+            }
+            guard seen.insert(s.slot).inserted else { throw BackendError.duplicateSlot(s.slot) }
+            guard !s.tokens.isEmpty else { throw BackendError.emptyStep(slot: s.slot) }
+            guard s.startPosition == cache.length else {
+                throw BackendError.positionMismatch(slot: s.slot, expected: cache.length, got: s.startPosition)
+            }
+            guard s.startPosition + s.tokens.count <= maxContext else {
+                throw BackendError.contextOverflow(slot: s.slot, needed: s.startPosition + s.tokens.count, maxContext: maxContext)
+            }
+            for t in s.tokens where t < 0 || Int(t) >= config.vocabSize {
+                throw BackendError.tokenOutOfRange(token: t, vocabSize: config.vocabSize)
+            }
+        }
+        return forward(batch)
+    }
+}

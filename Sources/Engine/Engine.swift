@@ -95,13 +95,14 @@ public final class Engine: GenerationService, @unchecked Sendable {
             continuation.finish()
             return GenerationStream(id: id, events: events)
         }
+        // Set before the scheduler can see the request; it only runs once the stream is handed out.
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.cancel(id) }
+        }
         live.insert(id)
         waiting.append(seq)
         lock.signal()
         lock.unlock()
-        continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.cancel(id) }
-        }
         return GenerationStream(id: id, events: events)
     }
 

@@ -86,14 +86,14 @@ public enum ModelLocator {
         return roots.filter { seen.insert($0.standardizedFileURL.path).inserted }
     }
 
-    /// Where `--model tiny` is generated: $GPTOSS_CACHE/tiny, else $XDG_CACHE_HOME/gptoss/tiny,
-    /// else ~/.cache/gptoss/tiny.
+    /// Where `--model tiny` is generated (versioned so a changed recipe regenerates): $GPTOSS_CACHE/tiny-v1,
+    /// else $XDG_CACHE_HOME/gptoss/tiny-v1, else ~/.cache/gptoss/tiny-v1.
     public static func tinyDirectory(environment: [String: String], home: URL) -> URL {
-        if let v = environment["GPTOSS_CACHE"], !v.isEmpty { return URL(fileURLWithPath: v).appendingPathComponent("tiny") }
+        if let v = environment["GPTOSS_CACHE"], !v.isEmpty { return URL(fileURLWithPath: v).appendingPathComponent("tiny-v1") }
         if let v = environment["XDG_CACHE_HOME"], !v.isEmpty {
-            return URL(fileURLWithPath: v).appendingPathComponent("gptoss/tiny")
+            return URL(fileURLWithPath: v).appendingPathComponent("gptoss/tiny-v1")
         }
-        return home.appendingPathComponent(".cache/gptoss/tiny")
+        return home.appendingPathComponent(".cache/gptoss/tiny-v1")
     }
 
     /// A user-named folder: a checkpoint itself, or a hub cache repo folder (models--org--name).

@@ -83,9 +83,9 @@ final class ModelLocatorTests: XCTestCase {
 
     func testTinyNamesTheGeneratedModelFolder() throws {
         let loc = try ModelLocator.locate(flag: "tiny", environment: ["GPTOSS_CACHE": "/tmp/gc"], home: home)
-        XCTAssertEqual(loc, ModelLocation(directory: URL(fileURLWithPath: "/tmp/gc/tiny"), origin: .tiny))
+        XCTAssertEqual(loc, ModelLocation(directory: URL(fileURLWithPath: "/tmp/gc/tiny-v1"), origin: .tiny))
         XCTAssertEqual(ModelLocator.tinyDirectory(environment: [:], home: home),
-                       home.appendingPathComponent(".cache/gptoss/tiny"))
+                       home.appendingPathComponent(".cache/gptoss/tiny-v1"))
     }
 
     func testNothingFoundExplainsHowToGetWeights() {

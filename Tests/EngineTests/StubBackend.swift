@@ -26,7 +26,9 @@ final class StubBackend: Backend, @unchecked Sendable {
     private var _log: [Event] = []
 
     init(vocabSize: Int = 1000, maxSlots: Int = 4, maxContext: Int = 4096) {
-        self.config = ModelConfig(vocabSize: vocabSize)
+        var config = SyntheticCheckpoint.config(.tiny)
+        config.vocabSize = vocabSize
+        self.config = config
         self.maxSlots = maxSlots; self.maxContext = maxContext
         self.freeSlots = Array((0 ..< maxSlots).reversed())
     }

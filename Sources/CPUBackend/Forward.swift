@@ -1,0 +1,272 @@
+// The layer loop of the CPU backend (spec §3.1): embedding, per layer RMSNorm → attention (§3.4)
+// → residual → RMSNorm → MoE (§3.5) → residual, final norm, lm_head (§3.6), sampling.
+import Core
+import Foundation
+
+extension CPUBackend {
+    /// A sequence's tokens inside the flattened step: rows `offset ..< offset + count` of every buffer.
+    struct Span { var offset: Int; var count: Int; var start: Int; var cache: KVCache }
+
+    func forward(_ batch: [SequenceStep]) -> [SequenceResult] {
+        let c = config
+        let H = c.hiddenSize
+        let n = batch.reduce(0) { $0 + $1.tokens.count }
+        scratch.ensure(tokens: n)
+        let s = scratch
+        var spans: [Span] = []
+        var offset = 0
+        for b in batch {
+            spans.append(Span(offset: offset, count: b.tokens.count, start: b.startPosition, cache: slots[b.slot]!))
+            offset += b.tokens.count
+        }
+
+        // Embedding rows and RoPE tables, per token.
+        let half = c.headDim / 2
+        for (b, span) in zip(batch, spans) {
+            for i in 0..<span.count {
+                let t = span.offset + i
+                let row = weights.embedding.row(Int(b.tokens[i]))
+                for j in 0..<H { s.x[t * H + j] = BF16.toFloat(row[j]) }
+                rope.cosSin(position: span.start + i, cos: s.cos + t * half, sin: s.sin + t * half)
+            }
+        }
+
+        for layer in weights.layers {
+            // Attention block.
+            normRows(s.x, weight: layer.inputNorm, tokens: n, out: s.xn)
+            Kernels.linear(s.xn, tokens: n, weight: layer.q, bias: layer.qBias, out: s.q, parallel: parallel)
+            Kernels.linear(s.xn, tokens: n, weight: layer.k, bias: layer.kBias, out: s.k, parallel: parallel)
+            Kernels.linear(s.xn, tokens: n, weight: layer.v, bias: layer.vBias, out: s.v, parallel: parallel)
+            applyRope(tokens: n)
+            for span in spans { attention(layer: layer, span: span) }
+            Kernels.linear(s.attn, tokens: n, weight: layer.o, bias: layer.oBias, out: s.tmp, parallel: parallel)
+            for i in 0..<(n * H) { s.x[i] += s.tmp[i] }
+
+            // MoE block.
+            normRows(s.x, weight: layer.postNorm, tokens: n, out: s.xn)
+            route(layer: layer, tokens: n)
+            experts(layer: layer, tokens: n)
+            for i in 0..<(n * H) { s.x[i] += s.tmp[i] }
+        }
+        for span in spans { span.cache.length += span.count }
+
+        // Final norm + lm_head for the rows each sequence needs (always its last token, for sampling).
+        var results: [SequenceResult] = []
+        for (b, span) in zip(batch, spans) {
+            let first = b.logits == .all ? 0 : span.count - 1
+            let rows = span.count - first
+            var logits = [Float](repeating: 0, count: rows * c.vocabSize)   // [rows, V]
+            for r in 0..<rows {
+                let t = span.offset + first + r
+                Kernels.rmsNorm(s.x + t * H, weight: weights.finalNorm, eps: Float(c.rmsNormEps), n: H, out: s.xn + r * H)
+            }
+            logits.withUnsafeMutableBufferPointer { lb in
+                Kernels.linear(s.xn, tokens: rows, weight: weights.lmHead, bias: nil, out: lb.baseAddress!, parallel: parallel)
+            }
+            let last = logits.withUnsafeBufferPointer {
+                UnsafeBufferPointer(rebasing: $0[((rows - 1) * c.vocabSize)...])
+            }
+            let token = Sampler.sample(last, params: b.sampling, sampleIndex: b.sampleIndex)
+            switch b.logits {
+            case .none: logits = []
+            case .last: if rows > 1 { logits = Array(logits[((rows - 1) * c.vocabSize)...]) }
+            case .all: break
+            }
+            results.append(SequenceResult(token: token, logits: logits))
+        }
+        return results
+    }
+
+    func normRows(_ x: UnsafeMutablePointer<Float>, weight: BF16Tensor, tokens: Int, out: UnsafeMutablePointer<Float>) {
+        let H = config.hiddenSize
+        let eps = Float(config.rmsNormEps)
+        for t in 0..<tokens { Kernels.rmsNorm(x + t * H, weight: weight, eps: eps, n: H, out: out + t * H) }
+    }
+
+    /// Half-split RoPE on every query and key head (spec §3.4).
+    func applyRope(tokens: Int) {
+        let c = config, s = scratch
+        let d = c.headDim, half = d / 2
+        for t in 0..<tokens {
+            let cs = s.cos + t * half, sn = s.sin + t * half
+            func rotate(_ base: UnsafeMutablePointer<Float>, heads: Int) {
+                for h in 0..<heads {
+                    let x = base + h * d
+                    for j in 0..<half {
+                        let x1 = x[j], x2 = x[j + half]
+                        x[j] = x1 * cs[j] - x2 * sn[j]
+                        x[j + half] = x2 * cs[j] + x1 * sn[j]
+                    }
+                }
+            }
+            rotate(s.q + t * c.qDim, heads: c.numAttentionHeads)
+            rotate(s.k + t * c.kvDim, heads: c.numKeyValueHeads)
+        }
+    }
+
+    /// Attention with sinks, GQA and the sliding window for one sequence, token by token: token i's
+    /// K/V enter the cache, then its heads attend (in parallel) over the allowed keys.
+    func attention(layer: LayerWeights, span: Span) {
+        let c = config, s = scratch
+        let d = c.headDim, kvDim = c.kvDim, qDim = c.qDim
+        let group = c.gqaGroupSize
+        let scale = c.attentionScale
+        let cache = span.cache
+        let l = layer.index
+        let window = layer.isSliding ? c.slidingWindow : Int.max
+        s.ensure(keys: min(span.start + span.count, window))
+        let scoreWidth = s.scoreWidth
+        for i in 0..<span.count {
+            let t = span.offset + i
+            let pos = span.start + i
+            let kDst = cache.key(layer: l, position: pos), vDst = cache.value(layer: l, position: pos)
+            for j in 0..<kvDim { kDst[j] = s.k[t * kvDim + j]; vDst[j] = s.v[t * kvDim + j] }
+            let first = layer.isSliding ? max(0, pos - window + 1) : 0
+            let keys = pos - first + 1
+            parallel.forEach(c.numAttentionHeads, minChunk: keys * d < 4096 ? c.numAttentionHeads : 1) { heads, worker in
+                let sc = s.scores + worker * scoreWidth
+                for h in heads {
+                    let g = h / group
+                    let qh = s.q + t * qDim + h * d
+                    let sink = layer.sinks[h]
+                    var m = sink
+                    for u in 0..<keys {
+                        let v = scale * Kernels.dot(qh, cache.key(layer: l, position: first + u) + g * d, d)
+                        sc[u] = v
+                        if v > m { m = v }
+                    }
+                    var z = expf(sink - m)
+                    for u in 0..<keys { let e = expf(sc[u] - m); sc[u] = e; z += e }
+                    let out = s.attn + t * qDim + h * d
+                    for j in 0..<d { out[j] = 0 }
+                    for u in 0..<keys {
+                        let p = sc[u] / z
+                        let vu = cache.value(layer: l, position: first + u) + g * d
+                        for j in 0..<d { out[j] += p * vu[j] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Router logits, top-k (descending, ties → lower index) and softmax over the selected logits.
+    func route(layer: LayerWeights, tokens: Int) {
+        let c = config, s = scratch
+        let E = c.numLocalExperts, k = c.numExpertsPerTok
+        Kernels.linear(s.xn, tokens: tokens, weight: layer.router, bias: layer.routerBias, out: s.router, parallel: parallel)
+        for t in 0..<tokens {
+            let r = s.router + t * E
+            let chosen = s.topExpert + t * k        // [k] written in descending-logit order
+            let weight = s.topWeight + t * k
+            for j in 0..<k {
+                var best = -1
+                for e in 0..<E {
+                    var taken = false
+                    for i in 0..<j where chosen[i] == e { taken = true }
+                    if !taken && (best < 0 || r[e] > r[best]) { best = e }   // strict >: ties keep the lower index
+                }
+                chosen[j] = best
+            }
+            let m = r[chosen[0]]
+            var sum: Float = 0
+            for j in 0..<k {
+                weight[j] = expf(r[chosen[j]] - m)
+                sum += weight[j]
+            }
+            for j in 0..<k { weight[j] /= sum }
+        }
+    }
+
+    /// The selected experts for every token (spec §3.5), grouped by expert so each weight row is
+    /// decoded once per step; result (weighted sum in selection order) in `scratch.tmp`.
+    func experts(layer: LayerWeights, tokens: Int) {
+        let c = config, s = scratch
+        let H = c.hiddenSize, I = c.intermediateSize, k = c.numExpertsPerTok
+        let ex = layer.experts
+        // Pairs p = t·k + j grouped by expert (counting sort): pairs of expert e are
+        // pairOrder[expertStart[e] ..< expertStart[e + 1]].
+        let E = c.numLocalExperts, P = tokens * k
+        for e in 0...E { s.expertStart[e] = 0 }
+        for p in 0..<P { s.expertStart[s.topExpert[p] + 1] += 1 }
+        for e in 0..<E { s.expertStart[e + 1] += s.expertStart[e] }
+        var active: [Int] = []
+        active.reserveCapacity(min(E, P))
+        for e in 0..<E where s.expertStart[e + 1] > s.expertStart[e] { active.append(e) }
+        do {
+            var fill = [Int](repeating: 0, count: E)
+            for p in 0..<P {
+                let e = s.topExpert[p]
+                s.pairOrder[s.expertStart[e] + fill[e]] = p
+                fill[e] += 1
+            }
+        }
+        func members(_ e: Int) -> UnsafeMutableBufferPointer<Int> {
+            UnsafeMutableBufferPointer(start: s.pairOrder + s.expertStart[e], count: s.expertStart[e + 1] - s.expertStart[e])
+        }
+
+        // gate_up: u[p, r] = W1_e[r]·z_t + b1_e[r].
+        runExpertRows(active: active, rows: 2 * I) { e, range, worker in
+            let row = s.rows + worker * s.rowWidth
+            for r in range {
+                Kernels.dequantizeRow(blocks: ex.gateUp.rowBlocks(expert: e, row: r), scales: ex.gateUp.rowScales(expert: e, row: r),
+                                      cols: H, pairs: fp4Pairs, into: row)
+                let b = ex.gateUpBias[e * 2 * I + r]
+                for p in members(e) {
+                    s.gateUp[p * 2 * I + r] = Kernels.dot(row, s.xn + (p / k) * H, H) + b
+                }
+            }
+        }
+        // Clamped SwiGLU: gate = u[2j] (≤ limit), up = u[2j+1] (in ±limit), a = gate·σ(α·gate)·(up + 1).
+        let limit = Float(c.swigluLimit), alpha = Float(c.swigluAlpha)
+        for e in active {
+            for p in members(e) {
+                let u = s.gateUp + p * 2 * I, a = s.act + p * I
+                for j in 0..<I {
+                    let gate = min(u[2 * j], limit)
+                    let up = min(max(u[2 * j + 1], -limit), limit)
+                    let glu = gate * (1 / (1 + expf(-(gate * alpha))))
+                    a[j] = (up + 1) * glu
+                }
+            }
+        }
+        // down: y[p, r] = W2_e[r]·a_p + b2_e[r].
+        runExpertRows(active: active, rows: H) { e, range, worker in
+            let row = s.rows + worker * s.rowWidth
+            for r in range {
+                Kernels.dequantizeRow(blocks: ex.down.rowBlocks(expert: e, row: r), scales: ex.down.rowScales(expert: e, row: r),
+                                      cols: I, pairs: fp4Pairs, into: row)
+                let b = ex.downBias[e * H + r]
+                for p in members(e) {
+                    s.expertOut[p * H + r] = Kernels.dot(row, s.act + p * I, I) + b
+                }
+            }
+        }
+        // Combine in selection order: out_t = Σ_j w_{t,j} · y_{t,j}.
+        for t in 0..<tokens {
+            let out = s.tmp + t * H
+            for i in 0..<H { out[i] = 0 }
+            for j in 0..<k {
+                let w = s.topWeight[t * k + j]
+                let y = s.expertOut + (t * k + j) * H
+                for i in 0..<H { out[i] += w * y[i] }
+            }
+        }
+    }
+
+    /// Splits (active expert × rows) into parallel tasks of row ranges.
+    private func runExpertRows(active: [Int], rows: Int, _ body: (Int, Range<Int>, Int) -> Void) {
+        let per = max(16, (active.count * rows + parallel.maxChunks - 1) / parallel.maxChunks)
+        let chunksPerExpert = (rows + per - 1) / per
+        let tasks = active.count * chunksPerExpert
+        let perChunk = (rows + chunksPerExpert - 1) / chunksPerExpert
+        // Each task index → (expert, row range); `forEach` hands out task ranges to workers.
+        parallel.forEach(tasks) { taskRange, worker in
+            for task in taskRange {
+                let e = active[task / chunksPerExpert]
+                let lo = (task % chunksPerExpert) * perChunk
+                let hi = min(rows, lo + perChunk)
+                if lo < hi { body(e, lo..<hi, worker) }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// Activation buffers of the CPU backend, allocated once for a token capacity and grown (never
+// shrunk) when a step carries more tokens. N = capacity in tokens, P = N·k (token, expert) pairs.
+import Core
+
+final class Scratch {
+    private(set) var capacity = 0
+    let config: ModelConfig
+    let workers: Int
+    let rowWidth: Int
+
+    var x: UnsafeMutablePointer<Float>!        // [N, H] residual stream
+    var xn: UnsafeMutablePointer<Float>!       // [N, H] normed input of attention / MoE
+    var q: UnsafeMutablePointer<Float>!        // [N, nH·d] queries (post-RoPE)
+    var k: UnsafeMutablePointer<Float>!        // [N, nKV·d] keys (post-RoPE)
+    var v: UnsafeMutablePointer<Float>!        // [N, nKV·d] values
+    var attn: UnsafeMutablePointer<Float>!     // [N, nH·d] attention output, heads concatenated
+    var tmp: UnsafeMutablePointer<Float>!      // [N, H] o_proj / MoE output before the residual add
+    var router: UnsafeMutablePointer<Float>!   // [N, E] router logits
+    var topExpert: UnsafeMutablePointer<Int>!  // [N, k] selected experts, descending logit
+    var topWeight: UnsafeMutablePointer<Float>! // [N, k] softmax over the selected logits
+    var pairOrder: UnsafeMutablePointer<Int>!  // [P] pair indices (t·k + j) grouped by expert
+    let expertStart: UnsafeMutablePointer<Int> // [E + 1] group bounds in pairOrder
+    var gateUp: UnsafeMutablePointer<Float>!   // [P, 2I] expert gate_up outputs (interleaved)
+    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations
+    var expertOut: UnsafeMutablePointer<Float>! // [P, H] expert outputs incl. down bias
+    var cos: UnsafeMutablePointer<Float>!      // [N, d/2] m·cos(p·f_j)
+    var sin: UnsafeMutablePointer<Float>!      // [N, d/2] m·sin(p·f_j)
+    /// [workers, rowWidth] f32: one dequantized MXFP4 row per worker.
+    let rows: UnsafeMutablePointer<Float>
+    /// [workers, scoreWidth] f32: attention scores of one head per worker.
+    private(set) var scores: UnsafeMutablePointer<Float>
+    private(set) var scoreWidth: Int
+
+    init(config: ModelConfig, tokens: Int, workers: Int) {
+        self.config = config
+        self.workers = workers
+        rowWidth = max(config.hiddenSize, config.intermediateSize)
+        rows = .allocate(capacity: workers * rowWidth)
+        expertStart = .allocate(capacity: config.numLocalExperts + 1)
+        scoreWidth = 256
+        scores = .allocate(capacity: workers * scoreWidth)
+        ensure(tokens: tokens)
+    }
+
+    deinit {
+        freeAll()
+        rows.deallocate()
+        scores.deallocate()
+        expertStart.deallocate()
+    }
+
+    private func freeAll() {
+        guard capacity > 0 else { return }
+        for p in [x, xn, q, k, v, attn, tmp, router, topWeight, gateUp, act, expertOut, cos, sin] { p?.deallocate() }
+        topExpert?.deallocate()
+        pairOrder?.deallocate()
+    }
+
+    func ensure(tokens n: Int) {
+        guard n > capacity else { return }
+        freeAll()
+        let c = config
+        let pairs = n * c.numExpertsPerTok
+        x = .allocate(capacity: n * c.hiddenSize)
+        xn = .allocate(capacity: n * c.hiddenSize)
+        q = .allocate(capacity: n * c.qDim)
+        k = .allocate(capacity: n * c.kvDim)
+        v = .allocate(capacity: n * c.kvDim)
+        attn = .allocate(capacity: n * c.qDim)
+        tmp = .allocate(capacity: n * c.hiddenSize)
+        router = .allocate(capacity: n * c.numLocalExperts)
+        topExpert = .allocate(capacity: pairs)
+        topWeight = .allocate(capacity: pairs)
+        pairOrder = .allocate(capacity: pairs)
+        gateUp = .allocate(capacity: pairs * 2 * c.intermediateSize)
+        act = .allocate(capacity: pairs * c.intermediateSize)
+        expertOut = .allocate(capacity: pairs * c.hiddenSize)
+        cos = .allocate(capacity: n * c.headDim / 2)
+        sin = .allocate(capacity: n * c.headDim / 2)
+        capacity = n
+    }
+
+    /// Makes each worker's score buffer hold at least `n` keys.
+    func ensure(keys n: Int) {
+        guard n > scoreWidth else { return }
+        scores.deallocate()
+        scoreWidth = max(n, scoreWidth * 2)
+        scores = .allocate(capacity: workers * scoreWidth)
+    }
+}

@@ -1,2 +1,0 @@
-// Harmony module (to be written).
-import Tokenizer

@@ -1,3 +1,0 @@
-// Tokenizer module (to be written).
-import Core
-import EmbeddedData
