@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "Core"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Engine", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "Server", "Engine", "Harmony", "Tokenizer", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.

@@ -119,13 +119,13 @@ extension ServerState {
                 ])])),
                 ("usage", usageJSON(outcome)),
                 ("system_fingerprint", .null),
-            ]))
+            ]), closeConnection: true)
         }
 
         let includeUsage = chat.options.includeUsage
         let stops = chat.options.stop
         let modelID = self.modelID
-        func chunk(_ delta: JSONOut, finish: String? = nil) -> String {
+        @Sendable func chunk(_ delta: JSONOut, finish: String? = nil) -> String {
             var members: [(String, JSONOut)] = [
                 ("id", .string(id)), ("object", .string("chat.completion.chunk")), ("created", .int(created)),
                 ("model", .string(modelID)), ("system_fingerprint", .null),
@@ -135,7 +135,7 @@ extension ServerState {
             if includeUsage { members.append(("usage", .null)) }
             return SSE.frame(.object(members))
         }
-        func render(_ pieces: [ChatPiece]) -> String {
+        @Sendable func render(_ pieces: [ChatPiece]) -> String {
             var out = ""
             for piece in pieces {
                 switch piece {
@@ -156,11 +156,12 @@ extension ServerState {
         }
 
         let state = self
+        let collected = request
         return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
             var assembler = ChatAssembler(stop: stops)
             try await writer.write(ByteBuffer(string: chunk(.object([("role", .string("assistant")), ("content", .string(""))]))))
             do {
-                let outcome = try await state.withDisconnectCancellation(request) {
+                let outcome = try await state.withDisconnectCancellation(collected) {
                     let outcome = try await state.drive(stream, promptTokens: promptCount) { token in
                         let text = render(assembler.accept(parser.feed(token)))
                         if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }

@@ -19,7 +19,7 @@ extension ServerState {
         let echo = prepared.echo ? prepared.promptText : ""
         let modelID = self.modelID
 
-        func finishReason(_ end: DriveEnd) -> String {
+        @Sendable func finishReason(_ end: DriveEnd) -> String {
             if case .finished(let s) = end, s.reason == .length { return "length" }
             return "stop"
         }
@@ -51,12 +51,12 @@ extension ServerState {
                 ])])),
                 ("usage", usageJSON(outcome)),
                 ("system_fingerprint", .null),
-            ]))
+            ]), closeConnection: true)
         }
 
         let includeUsage = prepared.options.includeUsage
         let stops = prepared.options.stop
-        func chunk(_ text: String, finish: String? = nil) -> String {
+        @Sendable func chunk(_ text: String, finish: String? = nil) -> String {
             var members: [(String, JSONOut)] = [
                 ("id", .string(id)), ("object", .string("text_completion")), ("created", .int(created)),
                 ("model", .string(modelID)), ("system_fingerprint", .null),
@@ -67,11 +67,12 @@ extension ServerState {
             return SSE.frame(.object(members))
         }
         let state = self
+        let collected = request
         return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
             var stop = StopMatcher(stops)
             do {
                 if !echo.isEmpty { try await writer.write(ByteBuffer(string: chunk(echo))) }
-                _ = try await state.withDisconnectCancellation(request) {
+                _ = try await state.withDisconnectCancellation(collected) {
                     var stopped = false
                     let outcome = try await state.drive(stream, promptTokens: promptCount) { token in
                         let (emit, hit) = stop.push(decoder.feed(token))

@@ -101,15 +101,19 @@ extension ServerState {
     }
 }
 
-func jsonResponse(_ value: JSONOut, status: HTTPResponse.Status = .ok) -> Response {
-    Response(status: status, headers: [.contentType: "application/json"],
-             body: .init(byteBuffer: ByteBuffer(string: value.serialized())))
+func jsonResponse(_ value: JSONOut, status: HTTPResponse.Status = .ok, closeConnection: Bool = false) -> Response {
+    var headers: HTTPFields = [.contentType: "application/json"]
+    if closeConnection { headers[.connection] = "close" }
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.serialized())))
 }
 
 /// Server-sent events: `data: JSON\n\n` frames, ending with `data: [DONE]\n\n`.
+/// Generation responses say `Connection: close`: watching the connection for a disconnect while
+/// generating (`consumeWithCancellationOnInboundClose`) uses up the connection's request stream, so
+/// Hummingbird closes it after the response; saying so keeps clients from reusing it.
 enum SSE {
     static let headers: HTTPFields = [
-        .contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "keep-alive",
+        .contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close",
     ]
     static func frame(_ value: JSONOut) -> String { "data: " + value.serialized() + "\n\n" }
     static let done = "data: [DONE]\n\n"

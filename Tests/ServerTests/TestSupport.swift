@@ -12,9 +12,10 @@ struct Harness {
     let app: Application<RouterResponder<BasicRequestContext>>
 
     init(apiKey: String? = nil, maxContext: Int = 256, maxBodyBytes: Int = 4096,
+         format: any ChatFormat = StubFormat(),
          script: @escaping @Sendable (GenerationRequest) -> Script) {
         engine = StubEngine(maxContext: maxContext, script: script)
-        state = ServerState(engine: engine, format: StubFormat(),
+        state = ServerState(engine: engine, format: format,
                             options: ServerOptions(modelID: "gpt-oss-test", apiKey: apiKey, maxBodyBytes: maxBodyBytes))
         app = Application(router: OpenAIServer.makeRouter(state: state, apiKey: apiKey))
     }
