@@ -11,6 +11,7 @@ import Core
 import Dispatch
 import Foundation
 
+/// Scheduler knobs: the token budget of one backend step and the longest prefill chunk per sequence.
 public struct EngineOptions: Sendable, Equatable {
     /// Most tokens fed to the backend in one step (decode tokens + prefill chunks). Raised to at least
     /// the slot count so every generating sequence advances each step.
@@ -23,6 +24,8 @@ public struct EngineOptions: Sendable, Equatable {
     }
 }
 
+/// The continuous-batching `GenerationService` over one `Backend` (see the file header for the
+/// scheduling and threading rules). Call `shutdown()` before dropping it.
 public final class Engine: GenerationService, @unchecked Sendable {
     public let vocabSize: Int
     public let maxContext: Int

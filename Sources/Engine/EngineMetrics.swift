@@ -19,6 +19,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 }
 
+/// A snapshot of the engine's counters, gauges and histograms (`GenerationService.metrics()`).
 public struct EngineMetrics: Sendable, Equatable {
     // Counters since the engine started.
     public var requestsSubmitted: UInt64 = 0

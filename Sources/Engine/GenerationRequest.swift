@@ -81,6 +81,7 @@ public enum GenerationEvent: Sendable, Equatable {
     case finished(GenerationSummary)
 }
 
+/// Why `submit` refused a request (or, for `backendFailed`, why its stream ended with an error).
 public enum EngineError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     case promptTooLong(promptTokens: Int, maxContext: Int)

@@ -18,6 +18,7 @@ public struct GenerationStream: AsyncSequence, Sendable {
     }
 }
 
+/// Submit / stream / cancel: what front ends need from generation (see the file header).
 public protocol GenerationService: AnyObject, Sendable {
     /// Vocabulary size and context length requests are checked against.
     var vocabSize: Int { get }

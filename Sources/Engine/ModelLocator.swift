@@ -4,6 +4,7 @@
 // the newest). Pure filesystem logic with the environment passed in, so tests need no real cache.
 import Foundation
 
+/// The checkpoint folder chosen to run, and what chose it.
 public struct ModelLocation: Equatable, Sendable {
     public enum Origin: Equatable, Sendable {
         case flag                         // --model DIR
@@ -28,8 +29,8 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
             return """
             no gpt-oss model found. Looked at --model, $GPTOSS_MODEL and the Hugging Face cache:
             \(searched.map { "  " + $0 }.joined(separator: "\n"))
-            Download the weights (about 13 GB) with
-              huggingface-cli download openai/gpt-oss-20b
+            Download the weights (about 13 GB; the hf command comes with pip install -U huggingface_hub) with
+              hf download openai/gpt-oss-20b --exclude "*/*"
             or point at a checkpoint with --model DIR (or GPTOSS_MODEL=DIR).
             To see the whole pipeline work without weights, run with --model tiny (a small random model).
             """
@@ -41,6 +42,7 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Resolves `--model` / `$GPTOSS_MODEL` / the Hugging Face cache to a checkpoint folder (file header).
 public enum ModelLocator {
     /// Hub repos tried in order when nothing names a model.
     public static let hubRepos = ["openai/gpt-oss-20b", "openai/gpt-oss-120b"]

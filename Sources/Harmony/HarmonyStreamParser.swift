@@ -57,6 +57,7 @@ public struct HarmonyToolCall: Sendable, Equatable {
     }
 }
 
+/// What the parser reports as tokens arrive, in order.
 public enum HarmonyStreamEvent: Sendable, Equatable {
     /// A header was parsed (after `<|message|>`).
     case messageStart(HarmonyHeader)
@@ -72,6 +73,8 @@ public enum HarmonyStreamEvent: Sendable, Equatable {
     case malformed(reason: String, text: String)
 }
 
+/// Incremental harmony parser: feed sampled ids with `process`, then `finish`; completed messages
+/// and tool calls accumulate in `messages` / `toolCalls`.
 public struct HarmonyStreamParser: Sendable {
     /// Longest header accepted, in tokens; a longer one is reported and treated as content.
     public static let maxHeaderTokens = 256

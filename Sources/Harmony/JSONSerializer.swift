@@ -20,6 +20,7 @@ extension JSONValue {
     }
 }
 
+/// Writes `JSONValue` as compact JSON (see the file header for escaping and number styles).
 public enum JSONSerializer {
     public static func write(_ value: JSONValue, numbers: JSONNumberStyle, into out: inout String) {
         switch value {

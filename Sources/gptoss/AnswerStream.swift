@@ -13,65 +13,66 @@ enum AnswerPiece: Equatable {
 }
 
 /// Decodes one request's tokens as they stream. `raw` mode decodes every id as text (special tokens
-/// shown as their names) and puts it all in the answer.
+/// shown as their names) and puts it all in the answer. The channel routing is Harmony's
+/// `HarmonyCompletion` (the server uses the same), so the CLI and the API agree on what is answer.
 struct AnswerStream {
-    private var parser: HarmonyStreamParser?
+    private let raw: Bool
+    private var parser: HarmonyStreamParser
+    private var completion = HarmonyCompletion()
     private var decoder: StreamDecoder
+    private var rawText = ""
     private(set) var tokens: [Int32] = []
-    private(set) var text = ""
-    private(set) var reasoning = ""
-    private(set) var toolCalls: [HarmonyToolCall] = []
+
+    /// The answer: final-channel text (or a message that names no channel); everything in raw mode.
+    var text: String { raw ? rawText : completion.content }
+    /// Analysis-channel text.
+    var reasoning: String { completion.reasoning }
+    var toolCalls: [HarmonyToolCall] { completion.toolCalls }
     /// Grammar problems the parser reported (random models produce many).
-    private(set) var malformed = 0
+    var malformed: Int { completion.problems.count }
 
     init(tokenizer: O200kTokenizer, raw: Bool = false) {
+        self.raw = raw
         decoder = tokenizer.makeStreamDecoder()
-        parser = raw ? nil : HarmonyStreamParser(tokenizer: tokenizer, role: .assistant)
+        parser = HarmonyStreamParser(tokenizer: tokenizer, role: .assistant)
     }
 
     /// Messages parsed so far (for chat history).
-    var messages: [HarmonyParsedMessage] { parser?.messages ?? [] }
+    var messages: [HarmonyParsedMessage] { raw ? [] : parser.messages }
 
     mutating func push(_ ids: [Int32]) -> [AnswerPiece] {
         tokens += ids
-        guard parser != nil else {
-            let s = decoder.push(ids.map { UInt32(bitPattern: $0) })
-            text += s
-            return s.isEmpty ? [] : [.answer(s)]
-        }
+        if raw { return rawPieces(decoder.push(ids.map { UInt32(bitPattern: $0) })) }
         var pieces: [AnswerPiece] = []
-        for id in ids { pieces += sort(parser!.process(UInt32(bitPattern: id))) }
+        for id in ids { pieces += sort(parser.process(UInt32(bitPattern: id))) }
         return pieces
     }
 
     mutating func finish() -> [AnswerPiece] {
-        guard parser != nil else {
-            let s = decoder.finish()
-            text += s
-            return s.isEmpty ? [] : [.answer(s)]
-        }
-        return sort(parser!.finish())
+        raw ? rawPieces(decoder.finish()) : sort(parser.finish())
     }
 
+    private mutating func rawPieces(_ s: String) -> [AnswerPiece] {
+        rawText += s
+        return s.isEmpty ? [] : [.answer(s)]
+    }
+
+    /// Feeds the events to the completion and returns the pieces a reader sees (commentary preambles
+    /// and tool-call arguments are not part of the answer; a tool call is shown whole).
     private mutating func sort(_ events: [HarmonyStreamEvent]) -> [AnswerPiece] {
         var pieces: [AnswerPiece] = []
         for event in events {
+            completion.apply(event)
             switch event {
             case let .textDelta(delta, channel, recipient):
-                guard recipient == nil else { continue }  // tool-call arguments come whole in .toolCall
-                switch channel {
-                case "analysis"?:
-                    reasoning += delta; pieces.append(.reasoning(delta))
-                case "final"?, nil:
-                    text += delta; pieces.append(.answer(delta))
-                default:
-                    continue  // commentary preambles are not part of the answer
+                switch HarmonyCompletion.destination(channel: channel, recipient: recipient) {
+                case .reasoning?: pieces.append(.reasoning(delta))
+                case .content?: pieces.append(.answer(delta))
+                case .preamble?, nil: continue
                 }
             case .toolCall(let call):
-                toolCalls.append(call); pieces.append(.toolCall(call))
-            case .malformed:
-                malformed += 1
-            case .messageStart, .messageEnd, .turnEnd:
+                pieces.append(.toolCall(call))
+            case .malformed, .messageStart, .messageEnd, .turnEnd:
                 continue
             }
         }

@@ -80,9 +80,7 @@ struct Chat: AsyncParsableCommand {
             }
 
             history.append(.user(parts: [line], name: nil))
-            var chatRequest = ChatRequest(messages: history, reasoningEffort: effort.harmony)
-            chatRequest.messages = history
-            let ids = Prompt.render(chatRequest, tokenizer: model.tokenizer)
+            let ids = Prompt.render(ChatRequest(messages: history, reasoningEffort: effort.harmony), tokenizer: model.tokenizer)
             do {
                 try Prompt.checkFits(ids, engine: model.engine, what: "the conversation")
             } catch {

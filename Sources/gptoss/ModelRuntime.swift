@@ -18,11 +18,6 @@ struct LoadedModel {
     let backendName: String
 }
 
-/// What went wrong while loading, in words for the terminal.
-struct RuntimeError: Error, CustomStringConvertible {
-    let description: String
-}
-
 enum ModelRuntime {
     /// Tokens per backend step (decode tokens + prefill chunks); the CUDA backend sizes buffers for it.
     static let maxStepTokens = 512

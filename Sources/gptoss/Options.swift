@@ -27,9 +27,15 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("CPU threads (default: all cores).", valueName: "n"))
     var threads: Int?
 
+    /// Most --threads accepted: the CPU backend keeps scratch rows per worker (4 per thread), so an
+    /// absurd count would exhaust memory before the first token.
+    static let maxThreads = 1024
+
     mutating func validate() throws {
         guard context >= 16 else { throw ValidationError("--context must be at least 16 tokens, got \(context)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be 1 or more, got \(threads)") }
+        if let threads, !(1...Self.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Self.maxThreads), got \(threads)")
+        }
     }
 }
 

@@ -54,6 +54,13 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(tokens(a), tokens(c))
     }
 
+    /// --seed takes any UInt64; --json once trapped converting one above Int.max to Int.
+    func testJSONKeepsASeedAboveIntMax() throws {
+        let r = try CLI.run(["generate"] + tiny + ["--max-tokens", "1", "--seed", "18446744073709551615", "--json", "Hi"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\"seed\":18446744073709551615"), r.stdout)
+    }
+
     func testPromptTokensBypassHarmony() throws {
         let r = try CLI.run(["generate"] + tiny + ["--prompt-tokens", "200006,1844,31064", "--max-tokens", "5",
                                                    "--temperature", "0", "--json"])
@@ -182,6 +189,10 @@ final class CLITests: XCTestCase {
             .assertFailure(status: 1, contains: "--prompt-tokens: item 2 (\"x\") is not a token id")
         try CLI.run(["generate"] + tiny + ["--prompt-tokens", "999999", "--max-tokens", "1"])
             .assertFailure(status: 1, contains: "outside the vocabulary")
+        try CLI.run(["logits", "--model", "tiny", "--tokens", "1,-2", "--output", "/dev/null"])
+            .assertFailure(status: 64, contains: "--tokens: item 2 (\"-2\") is not a token id")
+        try CLI.run(["generate"] + tiny + ["--threads", "1000000", "hi"])
+            .assertFailure(status: 64, contains: "--threads must be between 1 and 1024, got 1000000")
     }
 
     func testBadPromptFilesFailClearly() throws {
@@ -211,7 +222,7 @@ final class CLITests: XCTestCase {
         let home = try CLI.temporaryDirectory()
         let env = ["HOME": home.path, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
         try CLI.run(["generate", "hi"], environment: env)
-            .assertFailure(status: 1, contains: "huggingface-cli download openai/gpt-oss-20b")
+            .assertFailure(status: 1, contains: "hf download openai/gpt-oss-20b")
         try CLI.run(["generate", "hi"], environment: env).assertFailure(status: 1, contains: "--model tiny")
         try CLI.run(["generate", "--model", home.appendingPathComponent("nope").path, "hi"], environment: env)
             .assertFailure(status: 1, contains: "does not exist")

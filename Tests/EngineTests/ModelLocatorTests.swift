@@ -91,7 +91,7 @@ final class ModelLocatorTests: XCTestCase {
     func testNothingFoundExplainsHowToGetWeights() {
         XCTAssertThrowsError(try ModelLocator.locate(flag: nil, environment: [:], home: home)) { error in
             let text = String(describing: error)
-            XCTAssertTrue(text.contains("huggingface-cli download openai/gpt-oss-20b"), text)
+            XCTAssertTrue(text.contains("hf download openai/gpt-oss-20b"), text)
             XCTAssertTrue(text.contains("--model tiny"), text)
             XCTAssertTrue(text.contains(self.home.appendingPathComponent(".cache/huggingface/hub/models--openai--gpt-oss-20b").path), text)
         }

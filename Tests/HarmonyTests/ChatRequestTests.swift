@@ -168,4 +168,16 @@ final class ChatRequestTests: XCTestCase {
         XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f"}}]}]}"#),
                        .missingField(path: "messages[0].tool_calls[0].function.arguments"))
     }
+
+    /// Tools and assistant tool calls share the {"type": "function", "function": {...}} envelope checks.
+    func testFunctionEnvelopeErrorsForToolsAndToolCalls() {
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"retrieval","function":{"name":"f"}}]}"#),
+                       .invalidValue(path: "tools[0].type", message: "only \"function\" tools are supported, found \"retrieval\""))
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"type":"web","function":{"name":"f","arguments":"{}"}}]}]}"#),
+                       .invalidValue(path: "messages[0].tool_calls[0].type", message: "only \"function\" tool calls are supported, found \"web\""))
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"function":"f"}]}]}"#),
+                       .wrongType(path: "messages[0].tool_calls[0].function", expected: "object", found: "string"))
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"type":"function","function":{"arguments":"{}"}}]}]}"#),
+                       .missingField(path: "messages[0].tool_calls[0].function.name"))
+    }
 }
