@@ -32,6 +32,10 @@ public struct HarmonyChatFormat: ChatFormat {
     public func prepareChat(body: [UInt8]) throws -> PreparedChat {
         var request: ChatRequest
         do { request = try ChatRequest.parse(jsonBytes: body) } catch { throw Self.apiError(error) }
+        if request.messages.isEmpty {
+            throw APIError.invalidRequest("messages must contain at least one message.", param: "messages",
+                                          code: "invalid_value")
+        }
 
         var forced: String?
         if let choice = request.toolChoice {
@@ -103,7 +107,7 @@ public struct HarmonyChatFormat: ChatFormat {
         guard case .object(let o) = value else {
             throw APIError.invalidRequest("(request body): expected object, found \(value.typeName)", code: "invalid_type")
         }
-        var fields = FieldReader(object: o)
+        let fields = FieldReader(object: o)
         var options = CompletionOptions()
         options.model = try fields.string("model")
         options.maxTokens = try fields.int("max_tokens") ?? 16   // OpenAI's default for completions
