@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
         *) echo "load_test.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
-BIN="${GPTOSS_BIN:-.build/release/gptoss}"
+BIN="${GPTOSS_BIN:-$(swift build -c release --show-bin-path)/gptoss}"
 [ -x "$BIN" ] || swift build -c release --product gptoss
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 LOG=$(mktemp)

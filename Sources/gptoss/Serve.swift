@@ -58,8 +58,21 @@ struct Serve: AsyncParsableCommand {
         let state = ServerState(engine: model.engine, format: HarmonyChatFormat(tokenizer: model.tokenizer),
                                 options: ServerOptions(modelID: modelID, apiKey: key, maxBodyBytes: maxBodyBytes))
         let engine = model.engine
-        let host = self.host, slots = maxBatch, context = model.engine.maxContext
+        let slots = maxBatch, context = model.engine.maxContext
         let backend = model.backendName, load = model.loadSeconds
+        do {
+            try await serve(state: state, key: key, engine: engine, modelID: modelID, slots: slots,
+                            context: context, backend: backend, load: load)
+        } catch {
+            engine.shutdown()
+            throw RuntimeError(description: "could not serve on \(host):\(port): \(error)\nhint: is the port already in use, or the address not one of this machine's? Try another --port, or --host 127.0.0.1")
+        }
+        Terminal.note("server stopped")
+    }
+
+    private func serve(state: ServerState, key: String?, engine: Engine, modelID: String, slots: Int, context: Int,
+                       backend: String, load: Double) async throws {
+        let host = self.host
         try await OpenAIServer.run(
             state: state, apiKey: key, host: host, port: port, shutdownGrace: shutdownGrace,
             onShutdown: { engine.shutdown() },
@@ -68,7 +81,6 @@ struct Serve: AsyncParsableCommand {
                                      modelID, host, port, backend, slots, context, load,
                                      key == nil ? "" : ", API key required"))
             })
-        Terminal.note("server stopped")
     }
 
     /// `gpt-oss-20b` for a hub checkpoint (…/models--openai--gpt-oss-20b/snapshots/HASH), `gpt-oss-tiny`
