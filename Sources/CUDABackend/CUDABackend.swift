@@ -1,7 +1,7 @@
 // CUDABackend: Core.Backend on one NVIDIA GPU. Owns the uploaded weights, the KV cache ([L, slots,
 // ctx, nKV·d] f32 for K and for V), activation buffers sized for `maxTokensPerStep` rows, the layer loop
-// (one kernel per op, see kernels/*.cu) and GPU sampling (greedy argmax on the device; temperature
-// sampling reads back the one logits row and applies Core.Sampler, so tokens match the CPU exactly).
+// (one kernel per op, see kernels/*.cu) and GPU sampling (greedy argmax on the device; temperature,
+// top-k and top-p by kernels/sample.cu's f32_sample, Core.Sampler's rule; only token ids come back).
 // Pure decode steps (one token per sequence) run as a CUDA graph captured once per batch size.
 import Core
 import Foundation
@@ -58,6 +58,9 @@ public final class CUDABackend: Backend {
     let metaHost: UnsafeMutablePointer<Int32>
     let decodeScratch: DecodeScratch        // state of the fused batch-1 decode kernels (DecodePath.swift)
     let tokHost: UnsafeMutablePointer<Int32>
+    let sampleParams: DeviceBuffer           // [bMax] × 32 B SampleParams (CUDABackend+Sampling.swift)
+    let sampleParamsHost: UnsafeMutableRawPointer
+    let sampleScratch: GPUSampling.Scratch   // keys / weights of the sampled rows (f32_sample_prep*)
 
     private var slotUsed: [Bool]
     private var graphs: [Int: CUDAGraph] = [:]
@@ -94,7 +97,7 @@ public final class CUDABackend: Backend {
         let actBytes = 4 * (2 * tMax * H + tMax * qkvw + tMax * qDim + tMax * E + 3 * tMax * K + 3 * maxTiles + 1
             + tMax * K * I + tMax * K * H + splitRows * nH * maxSplit * (d + 2) + lrMax * H + lrMax * V
             + 2 * bMax * argmaxChunks + bMax + 3 * tMax + lrMax + bMax + 2 * tMax)
-            + 2 * (tMax * max(H, qDim) + tMax * K * I)
+            + 2 * (tMax * max(H, qDim) + tMax * K * I) + GPUSampling.Scratch.bytes(sequences: bMax, vocab: V)
         let weightBytes = w.checkpoint.totalTensorBytes
         let need = weightBytes + kvBytes + actBytes + (256 << 20)
         let free = try dev.memoryInfo().free
@@ -139,6 +142,9 @@ public final class CUDABackend: Backend {
         meta = try f32(3 * tMax + lrMax + bMax, "step metadata")
         metaHost = try dev.allocHost(4 * (3 * tMax + lrMax + bMax)).bindMemory(to: Int32.self, capacity: 3 * tMax + lrMax + bMax)
         tokHost = try dev.allocHost(4 * bMax).bindMemory(to: Int32.self, capacity: bMax)
+        sampleParams = try dev.alloc(GPUSampling.paramsStride * bMax, what: "sampling parameters")
+        sampleParamsHost = try dev.allocHost(GPUSampling.paramsStride * bMax)
+        sampleScratch = try GPUSampling.Scratch(device: dev, sequences: bMax, vocab: V)
         try dev.upload(rope.inverseFrequencies, to: invFreq.pointer)
         decodeScratch = try DecodeScratch(device: dev, config: c)
         slotUsed = [Bool](repeating: false, count: maxSlots)
@@ -149,6 +155,7 @@ public final class CUDABackend: Backend {
     deinit {
         device.freeHost(UnsafeMutableRawPointer(metaHost))
         device.freeHost(UnsafeMutableRawPointer(tokHost))
+        device.freeHost(sampleParamsHost)
         device.freeHost(UnsafeMutableRawPointer(qTilesHost))
     }
 
@@ -233,26 +240,20 @@ public final class CUDABackend: Backend {
         } else {
             try encode(T: T, R: R, B: B, queryTiles: nq)
         }
+        // Non-greedy sequences: f32_sample overwrites their argmax token (outside the graph, same stream).
+        if sampleRows.contains(where: { !batch[$0.seq].sampling.isGreedy }) {
+            try encodeSampling(sampleRows.map { (batch[$0.seq].sampling, batch[$0.seq].sampleIndex) })
+        }
         if B > 0 { try device.copyToHost(UnsafeMutableRawPointer(tokHost), tokensOut.pointer, 4 * B) }
-        // Logits come back only when asked for, or to sample with temperature on the host.
-        let needLogits = chunk.contains { $0.isLogit && (batch[$0.seq].logits != .none || (!batch[$0.seq].sampling.isGreedy && $0.isLast)) }
+        // Logits come back only when asked for.
+        let needLogits = chunk.contains { $0.isLogit && batch[$0.seq].logits != .none }
         var host: [Float] = []
         if needLogits {
             host = [Float](repeating: 0, count: R * V)
             try host.withUnsafeMutableBytes { try device.copyToHost($0.baseAddress!, logits.pointer, $0.count) }
         }
         try device.synchronize()
-        for (j, s) in sampleRows.enumerated() {
-            let p = batch[s.seq].sampling
-            if p.isGreedy {
-                results[s.seq].token = tokHost[j]
-            } else {
-                results[s.seq].token = host.withUnsafeBufferPointer {
-                    Sampler.sample(UnsafeBufferPointer(rebasing: $0[(s.logitRow * V)..<((s.logitRow + 1) * V)]),
-                                   params: p, sampleIndex: batch[s.seq].sampleIndex)
-                }
-            }
-        }
+        for (j, s) in sampleRows.enumerated() { results[s.seq].token = tokHost[j] }
         if needLogits {
             for (j, i) in logitRows.enumerated() {
                 let r = chunk[i]

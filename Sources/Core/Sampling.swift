@@ -41,51 +41,65 @@ public enum CounterRNG {
 ///
 /// 1. Greedy (P.temperature ≤ 0): the index of the largest logit; ties → the lowest index.
 ///    NaN logits are never chosen (unless all are NaN, then 0).
-/// 2. Otherwise z_i = ℓ_i / P.temperature (one f32 division), zmax = max z.
-/// 3. Candidate order: descending z, ties by ascending index.
-///    Top-k (P.topK > 0): keep the first min(topK, V) candidates in that order.
-/// 4. Weights w_i = exp(z_i − zmax) (f32 `expf`) over the kept candidates.
-///    Top-p (P.topP < 1): walking the kept candidates in candidate order, accumulate w in f32 and keep
-///    the shortest prefix whose sum ≥ P.topP × (sum of all kept w, accumulated in candidate order).
-///    At least one candidate is always kept.
-/// 5. Draw u = CounterRNG.uniform(seed: P.seed, counter: sampleIndex). target = u × S, where S is the
-///    f32 sum of the finally kept weights accumulated in **ascending token index** order. Walk the kept
-///    tokens in ascending index order accumulating w (f32); return the first token whose running sum
-///    exceeds target. If rounding leaves none, return the last kept token in index order.
+/// 2. Otherwise z_i = ℓ_i / P.temperature (one IEEE f32 division; NaN becomes −∞), zmax = max z.
+///    If zmax is not finite, fall back to rule 1.
+/// 3. Candidate order: descending z, ties (equal values; −0 equals +0) by ascending index.
+///    Top-k (0 < P.topK < V): keep the first P.topK candidates in that order.
+/// 4. Weights are fixed-point integers q_i = ⌊Double(expf(z_i − zmax)) · 2^44⌋ (UInt64), so every sum
+///    below is exact and independent of summation order (the GPU kernel sums them in parallel and gets
+///    the same integers). Tokens with z_i − zmax < −30.5 get q = 0 and are never drawn (their total
+///    probability is below V·2^-44 ≈ 1e-8).
+///    Top-p (P.topP < 1): M = Σ q over the kept candidates, θ = Double(P.topP) · Double(M); walking the
+///    kept candidates in candidate order, keep the shortest prefix whose running sum A has
+///    Double(A) ≥ θ. At least one candidate is always kept.
+/// 5. Draw u = CounterRNG.uniform(seed: P.seed, counter: sampleIndex); S = Σ q over the finally kept
+///    tokens; target = UInt64(Double(u) · Double(S)). Walking the kept tokens in ascending index
+///    order, return the first whose running sum of q exceeds target.
 ///
-/// Without top-k and top-p, steps 3–4 keep every token and no sort is needed.
+/// CUDABackend (kernels/sample.cu, f32_sample) implements the same integers; the only source of
+/// disagreement is expf itself (CUDA's expf is within 2 ulp, glibc's within 1), which moves a weight by
+/// ~1e-7 relative, so tokens differ only when u lands that close to a boundary of the CDF.
 public enum Sampler {
+    /// 2^44: the fixed-point scale of the weights.
+    public static let weightScale: Double = 17_592_186_044_416
+
+    @inline(__always)
+    static func weight(_ z: Float, _ zmax: Float) -> UInt64 {
+        UInt64(Double(expf(z - zmax)) * weightScale)
+    }
+
     public static func sample(_ logits: UnsafeBufferPointer<Float>, params: SamplingParams, sampleIndex: UInt64) -> Int32 {
         let n = logits.count
         guard n > 0 else { return 0 }
         if params.isGreedy { return Int32(argmax(logits)) }
         let t = params.temperature
-        let z = (0..<n).map { logits[$0] / t }   // [V] f32
+        let z: [Float] = (0..<n).map { let v = logits[$0] / t; return v.isNaN ? -.infinity : v }   // [V] f32
         var zmax = -Float.infinity
         for x in z where x > zmax { zmax = x }
         if !zmax.isFinite { return Int32(argmax(logits)) }
-        let truncating = params.topK > 0 || params.topP < 1
-        var kept: [Int]      // token ids, ascending
-        var weight: [Float]  // weight per kept token (same order)
+        let useK = params.topK > 0 && params.topK < n
+        let truncating = useK || params.topP < 1
+        var kept: [Int]        // token ids, ascending
+        var weight: [UInt64]   // q per kept token (same order)
         if !truncating {
             kept = Array(0..<n)
-            weight = z.map { expf($0 - zmax) }
+            weight = z.map { Self.weight($0, zmax) }
         } else {
             var order = Array(0..<n)
             order.sort { a, b in
                 z[a] > z[b] || (z[a] == z[b] && a < b)
             }
-            if params.topK > 0 && params.topK < n { order.removeSubrange(params.topK...) }
-            var w = order.map { expf(z[$0] - zmax) }
+            if useK { order.removeSubrange(params.topK...) }
+            var w = order.map { Self.weight(z[$0], zmax) }
             if params.topP < 1 {
-                var total: Float = 0
+                var total: UInt64 = 0
                 for x in w { total += x }
-                let threshold = params.topP * total
-                var acc: Float = 0
+                let threshold = Double(params.topP) * Double(total)
+                var acc: UInt64 = 0
                 var keep = order.count
                 for (j, x) in w.enumerated() {
                     acc += x
-                    if acc >= threshold { keep = j + 1; break }
+                    if Double(acc) >= threshold { keep = j + 1; break }
                 }
                 order.removeSubrange(keep...)
                 w.removeSubrange(keep...)
@@ -94,10 +108,11 @@ public enum Sampler {
             kept = pairs.map { $0.0 }
             weight = pairs.map { $0.1 }
         }
-        var sum: Float = 0
+        var sum: UInt64 = 0
         for x in weight { sum += x }
-        let target = CounterRNG.uniform(seed: params.seed, counter: sampleIndex) * sum
-        var acc: Float = 0
+        let u = CounterRNG.uniform(seed: params.seed, counter: sampleIndex)
+        let target = UInt64(Double(u) * Double(sum))
+        var acc: UInt64 = 0
         for (j, x) in weight.enumerated() {
             acc += x
             if acc > target { return Int32(kept[j]) }

@@ -18,6 +18,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("gen-tokens"), help: "Tokens generated per sequence.") var genTokens: Int = 128
     @Option(name: .customLong("max-tokens-per-step"), help: "Rows per forward pass (prefill chunk).") var chunk: Int = 2048
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "Sampling temperature (0: greedy argmax).") var temperature: Float = 0
+    @Option(name: .customLong("top-p"), help: "Nucleus threshold (1 disables).") var topP: Float = 1
+    @Option(name: .customLong("top-k"), help: "Top-k (0 disables).") var topK: Int = 0
     @Flag(name: .customLong("no-graphs"), help: "Launch decode kernels one by one instead of a CUDA graph.") var noGraphs = false
 
     func validate() throws {
@@ -68,7 +71,8 @@ struct Bench: ParsableCommand {
         func next() -> Int32 { rng = CounterRNG.mix(rng); return Int32(rng % UInt64(c.vocabSize)) }
         // Warm-up: kernels, graph capture for this batch size.
         var slots = try (0..<batch).map { _ in try backend.allocateSlot() }
-        var warm = slots.map { SequenceStep(slot: $0, tokens: [next(), next()], startPosition: 0) }
+        let sampling = SamplingParams(temperature: temperature, topP: topP, topK: topK, seed: 1)
+        var warm = slots.map { SequenceStep(slot: $0, tokens: [next(), next()], startPosition: 0, sampling: sampling) }
         for _ in 0..<3 {
             let out = try backend.step(warm)
             for i in warm.indices { warm[i].startPosition += warm[i].tokens.count; warm[i].tokens = [out[i].token] }
@@ -77,7 +81,7 @@ struct Bench: ParsableCommand {
         slots = try (0..<batch).map { _ in try backend.allocateSlot() }
 
         let bw = try cuda?.device.measureCopyBandwidth() ?? .nan
-        var steps = slots.map { SequenceStep(slot: $0, tokens: (0..<promptTokens).map { _ in next() }, startPosition: 0) }
+        var steps = slots.map { SequenceStep(slot: $0, tokens: (0..<promptTokens).map { _ in next() }, startPosition: 0, sampling: sampling) }
         let p0 = Date()
         cuda?.device.resetProfile()
         var out = try backend.step(steps)
@@ -85,7 +89,9 @@ struct Bench: ParsableCommand {
         if let d = cuda?.device, d.profiling { FileHandle.standardError.write(Data("profile: prefill\n\(d.profileReport())\n".utf8)); d.resetProfile() }
         let d0 = Date()
         for _ in 0..<genTokens {
-            for i in steps.indices { steps[i].startPosition += steps[i].tokens.count; steps[i].tokens = [out[i].token] }
+            for i in steps.indices {
+                steps[i].startPosition += steps[i].tokens.count; steps[i].tokens = [out[i].token]; steps[i].sampleIndex += 1
+            }
             out = try backend.step(steps)
         }
         let decode = Date().timeIntervalSince(d0)
@@ -95,7 +101,7 @@ struct Bench: ParsableCommand {
         let floorTokS = bw / bpt
         let decodeTokS = Double(batch * genTokens) / decode
         let r: [(String, Any)] = [
-            ("device", backend.name), ("batch", batch), ("prompt_tokens", promptTokens), ("gen_tokens", genTokens),
+            ("device", backend.name), ("batch", batch), ("sampling", sampling.isGreedy ? "greedy" : "T=\(temperature) top-k \(topK) top-p \(topP)"), ("prompt_tokens", promptTokens), ("gen_tokens", genTokens),
             ("load_s", loadSeconds), ("weights_upload_s", cuda?.loadStats.seconds ?? .nan),
             ("weights_gb", Double(cuda?.loadStats.bytes ?? 0) / 1e9), ("upload_gb_per_s", cuda?.loadStats.gbPerSecond ?? .nan),
             ("prefill_tok_s", Double(batch * promptTokens) / prefill), ("ttft_ms", prefill * 1000),

@@ -35,8 +35,32 @@ struct CUDACheck: ParsableCommand {
     @Option(name: .customLong("tensor-core-selftest"), help: "Compare every tensor-core kernel with its f32 counterpart on random inputs at gpt-oss-20b shapes for these token counts (e.g. 160,2048).")
     var selfTest: String?
 
+    @Flag(name: .customLong("sampling-selftest"), help: "Compare GPU sampling (temperature, top-k, top-p) with Core.Sampler on random logits rows.")
+    var samplingSelfTest = false
+
+    @Option(name: .customLong("sampling-max-mismatches"), help: "With --sampling-selftest: mismatches tolerated (expf rounding near a CDF boundary).")
+    var samplingMaxMismatches: Int = 2
+
     func run() throws {
         var failed = false
+        if samplingSelfTest {
+            do {
+                let dev = try CUDADevice()
+                for V in [201_088, 1_000] {
+                    let t0 = Date()
+                    let r = try SamplingSelfTest.run(device: dev, vocab: V)
+                    let ok = r.mismatches <= samplingMaxMismatches
+                    failed = failed || !ok
+                    print(String(format: "sampling V=%d%@: %d cases, %d GPU/CPU mismatches  %@ (%.1f s)", V, r.prepared ? " (prep kernels)" : " (one block)", r.cases, r.mismatches, ok ? "ok" : "FAIL",
+                                 Date().timeIntervalSince(t0)))
+                    for e in r.examples { print("  mismatch: \(e)") }
+                    for (name, ms) in r.kernelMs { print(String(format: "  f32_sample %-24@ %.1f µs per sequence", name, ms * 1000)) }
+                }
+            } catch {
+                FileHandle.standardError.write(Data("error: sampling self-test: \(error)\n".utf8))
+                failed = true
+            }
+        }
         if let spec = selfTest {
             let dev = try CUDADevice()
             print("kernel                              max|Δ|/max|ref|   f32 ms    tc ms   tc TFLOP/s")

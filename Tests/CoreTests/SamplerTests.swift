@@ -42,4 +42,62 @@ final class SamplerTests: XCTestCase {
         for i in 0..<4000 where Sampler.sample(logits, params: SamplingParams(temperature: 1, seed: 1), sampleIndex: UInt64(i)) == 1 { ones += 1 }
         XCTAssertEqual(Double(ones) / 4000, 0.75, accuracy: 0.03)
     }
+
+    // The fixed-point weights (Sampling.swift rule 4): q = ⌊expf(z − zmax)·2^44⌋, exact integer sums.
+    func testWeightsBelowFixedPointResolutionAreNeverDrawn() {
+        // expf(−31) ≈ 3.4e-14 < 2^-44 ≈ 5.7e-14: q = 0, so token 1 is never drawn.
+        XCTAssertEqual(Sampler.weight(-31, 0), 0)
+        XCTAssertEqual(Sampler.weight(0, 0), 1 << 44)
+        for i in 0..<500 {
+            XCTAssertEqual(Sampler.sample([0, -31], params: SamplingParams(temperature: 1, seed: 5), sampleIndex: UInt64(i)), 0)
+        }
+    }
+
+    func testTopPThresholdIsExactOnIntegerSums() {
+        // Four equal weights: M = 4·2^44, θ = 0.5·M = 2·2^44 is reached exactly after two candidates
+        // (ties in ascending index), so top-p 0.5 keeps tokens 0 and 1 only, and u picks floor(u·2).
+        let logits: [Float] = [1, 1, 1, 1]
+        var seen = Set<Int32>()
+        for i in 0..<100 {
+            let u = CounterRNG.uniform(seed: 11, counter: UInt64(i))
+            let tok = Sampler.sample(logits, params: SamplingParams(temperature: 1, topP: 0.5, seed: 11), sampleIndex: UInt64(i))
+            XCTAssertEqual(tok, Int32(u * 2))
+            seen.insert(tok)
+        }
+        XCTAssertEqual(seen, [0, 1])
+    }
+
+    func testMatchesIntegerInverseCDF() {
+        // Without truncation: the first token whose running Σq exceeds ⌊u·S⌋ (rule 5), written out.
+        var s: UInt64 = 3
+        let logits: [Float] = (0..<300).map { _ in s = CounterRNG.mix(s); return Float(s >> 40) / Float(1 << 24) * 8 - 4 }
+        let zmax = logits.max()!
+        let q = logits.map { Sampler.weight($0 / 0.7, zmax / 0.7) }
+        let S = q.reduce(0, +)
+        for i in 0..<200 {
+            let u = CounterRNG.uniform(seed: 17, counter: UInt64(i))
+            let target = UInt64(Double(u) * Double(S))
+            var acc: UInt64 = 0, expected = -1
+            for (j, x) in q.enumerated() { acc += x; if acc > target { expected = j; break } }
+            XCTAssertEqual(Sampler.sample(logits, params: SamplingParams(temperature: 0.7, seed: 17), sampleIndex: UInt64(i)), Int32(expected))
+        }
+    }
+
+    func testTopKKeepsLowestIndicesAmongTies() {
+        // Candidates by descending z then ascending index: top-3 of [5, 7, 7, 7, 7] is {1, 2, 3}.
+        var seen = Set<Int32>()
+        for i in 0..<300 {
+            seen.insert(Sampler.sample([5, 7, 7, 7, 7], params: SamplingParams(temperature: 1, topK: 3, seed: 2), sampleIndex: UInt64(i)))
+        }
+        XCTAssertEqual(seen, [1, 2, 3])
+    }
+
+    func testSignedZerosAreTies() {
+        // −0 == +0: with top-k 1 the lower index wins whichever zero it holds (the GPU kernel maps −0 to +0
+        // before building its sort keys for this reason).
+        for i in 0..<20 {
+            XCTAssertEqual(Sampler.sample([-1, 0.0, -0.0], params: SamplingParams(temperature: 1, topK: 1, seed: 4), sampleIndex: UInt64(i)), 1)
+            XCTAssertEqual(Sampler.sample([-1, -0.0, 0.0], params: SamplingParams(temperature: 1, topK: 1, seed: 4), sampleIndex: UInt64(i)), 1)
+        }
+    }
 }
