@@ -32,7 +32,11 @@ b $M "20b v7-tc" $GEN GPTOSS_MF4TC=1
 b $M "20b v6-cudacore-again" $GEN GPTOSS_MF4TC=0
 b $M "20b v7-tc-again" $GEN GPTOSS_MF4TC=1
 GPTOSS_PROFILE=1 $BIN bench --model $M --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens 16 --json 2>&1 | grep -v '^cuda:' > $OUT/profile.txt
-echo "== profile (v7, events around every launch: +~6 us each)"; head -16 $OUT/profile.txt
+echo "== profile (v7, events around every launch: +~6 us each)"; sed -n '/profile: decode/,$p' $OUT/profile.txt | head -14
+GPTOSS_MF4TC=0 GPTOSS_PROFILE=1 $BIN bench --model $M --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens 16 --json 2>&1 | grep -v '^cuda:' > $OUT/profile-v6.txt
+echo "== profile v6 (GPTOSS_MF4TC=0), MXFP4 rows"; sed -n '/profile: decode/,$p' $OUT/profile-v6.txt | grep dec_moe
+# Rows per block (qkvPairs,oRows,routerRows,gateUpRows,downRows,logitRows); default 4,8,8,32,16,32.
+for rows in ${ROWS_VARIANTS:-4,8,8,16,8,32 4,8,8,16,16,32 4,8,8,64,32,32}; do b $M "20b v7-rows-$rows" $GEN GPTOSS_MF4TC=1 GPTOSS_DECODE_ROWS=$rows; done
 if [ "${SKIP_120B:-0}" != 1 ]; then
   rm -rf $M; M=/dev/shm/m120b; avail=$(df -BG --output=avail /dev/shm | tail -1 | tr -dc 0-9)
   if [ "${avail:-0}" -lt 70 ]; then mkdir -p /tmp/ram && mount -t tmpfs -o size=80G tmpfs /tmp/ram && M=/tmp/ram/m120b; fi

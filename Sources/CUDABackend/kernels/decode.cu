@@ -324,29 +324,37 @@ DEVI void mf4tc_stage_x(const float *xr, int s, int S, u32 (*xs)[MF4TC_KMAX / 2]
     }
     __syncthreads();
 }
+// One 16-row group's weights for this lane: rows g and g + 8 of the group, the code bytes and scale of
+// block 4(warp + i·NW) + t for each of the warp's (at most 4) chunks i; rows ≥ R and blocks ≥ K/32 load 0.
+struct Mf4tcGroup { uint4 w0[4], w1[4]; u32 s0[4], s1[4]; };
+DEVI void mf4tc_load(Mf4tcGroup &q, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                     int K, int R, int r0) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const bool ok0 = r0 + g < R, ok1 = r0 + g + 8 < R;
+    const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        const bool on = blk < NB;
+        q.w0[i] = on && ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+        q.w1[i] = on && ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+        q.s0[i] = on && ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
+        q.s1[i] = on && ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
+    }
+}
 // Rows rowBase + [0, R) of an MXFP4 matrix [*, K] dotted with the staged x; per-warp row sums into
 // red[warp][row] (every warp writes every row), ends with a barrier (then row_total). Warp w takes the
-// 128-element chunks w, w + NW, ... (at most 4: NW = ceil(K/512)), 16 rows at a time.
+// 128-element chunks w, w + NW, ... (at most 4: NW = ceil(K/512)), 16 rows at a time; q holds group 0
+// (mf4tc_load(q, ..., 0), issued early by the caller so the loads overlap the input staging).
 DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int R,
-                           const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+                           const u32 (*xs)[MF4TC_KMAX / 2], float *red, Mf4tcGroup &q) {
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
     const int g = lane >> 2, t = lane & 3, NB = K / 32;
     const u32 *xb = xs[g & 1];
     const bool bOn = (g >> 1) == t;   // the lanes holding B columns 2t and 2t + 1
     for (int r0 = 0; r0 < R; r0 += 16) {
-        const bool ok0 = r0 + g < R, ok1 = r0 + g + 8 < R;
-        const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
-        uint4 w0[4], w1[4];
-        u32 s0[4], s1[4];
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-            const int blk = 4 * (warp + i * NW) + t;
-            const bool on = blk < NB;
-            w0[i] = on && ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
-            w1[i] = on && ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
-            s0[i] = on && ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
-            s1[i] = on && ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
-        }
+        if (r0 > 0) mf4tc_load(q, blocks, scales, rowBase, K, R, r0);
         float acc0 = 0.f, acc1 = 0.f;
 #pragma unroll
         for (int i = 0; i < 4; i++) {
@@ -355,7 +363,8 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
             const bool bLoad = bOn && blk < NB;
             const u32 *xp = xb + 16 * blk;
             float d[4] = {0.f, 0.f, 0.f, 0.f};
-            const u32 a0w[4] = {w0[i].x, w0[i].y, w0[i].z, w0[i].w}, a1w[4] = {w1[i].x, w1[i].y, w1[i].z, w1[i].w};
+            const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
+            const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
 #pragma unroll
             for (int w = 0; w < 4; w++) {
                 uint4 b = zero4();
@@ -363,15 +372,15 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
                 mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
                 mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
             }
-            // 2^(s − 127) · 2^14 (the f16 codes are value·2^-14) as f32 bits; scale 0 (rows off) gives 2^-113.
-            acc0 = fmaf(__uint_as_float((s0[i] + 14u) << 23), d[0] + d[1], acc0);
-            acc1 = fmaf(__uint_as_float((s1[i] + 14u) << 23), d[2] + d[3], acc1);
+            // 2^(s − 127) · 2^14 (the f16 codes are value·2^-14) as f32 bits; rows off have d = 0.
+            acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
+            acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
         }
         acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
         acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
         if (t == 0) {
-            if (ok0) red[warp * DEC_RMAX + r0 + g] = acc0;
-            if (ok1) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+            if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+            if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
         }
     }
     __syncthreads();
@@ -601,10 +610,12 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
     pdl_trigger();
     const int e = topk_idx[j];
     const i64 rowBase = (i64)e * 2 * I + row0;
+    Mf4tcGroup q;
+    mf4tc_load(q, blocks, scales, rowBase, H, R, 0);
     float xr[16];
     load_x<true>(xr, h, nw, s, S, H, eps, scratch);
     mf4tc_stage_x(xr, s, S, xs);
-    mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
+    mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red, q);
     if (s < R / 2) {
         const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
@@ -627,12 +638,14 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act,
     const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
     const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
     const i64 rowBase = (i64)e * H + row0;
+    Mf4tcGroup q;
+    mf4tc_load(q, blocks, scales, rowBase, I, R, 0);
     pdl_wait();
     pdl_trigger();
     float xr[16];
     load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
     mf4tc_stage_x(xr, s, S, xs);
-    mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
+    mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red, q);
     if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
     if (s < R) {
