@@ -4,7 +4,8 @@
 // consume it, RoPE and the KV write into the QKV product, top-k into the router, the expert combine and
 // residual add into the down product, and the greedy argmax into lm_head. Launches use programmatic
 // dependent launch on sm_90 so a kernel's weight loads overlap the previous kernel's tail.
-// GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons).
+// GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons); GPTOSS_MF4TC=0 keeps the
+// fused path but runs the expert products on CUDA cores (dec_moe_*) instead of tensor cores (dec_moe_*_tc).
 import Core
 import Foundation
 
@@ -13,6 +14,8 @@ final class DecodeScratch {
     let counters: DeviceBuffer   // [1024] u32: last-block-done tickets (router, lm_head, down row ranges)
     let best: DeviceBuffer       // [1] u64: packed (value, index) argmax
     let enabled: Bool
+    /// The MXFP4 expert products on tensor cores (dec_moe_gate_up_tc / dec_moe_down_tc); GPTOSS_MF4TC=0: off.
+    let mf4TensorCores: Bool
 
     /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
     private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
@@ -45,6 +48,7 @@ final class DecodeScratch {
             && c.numLocalExperts <= 256 && c.numExpertsPerTok <= 8 && c.headDim % 2 == 0
             && c.hiddenSize / downRows <= 1024
         enabled = shapesFit && ProcessInfo.processInfo.environment["GPTOSS_DECODE"] != "0"
+        mf4TensorCores = ProcessInfo.processInfo.environment["GPTOSS_MF4TC"] != "0"
     }
 }
 
@@ -90,11 +94,11 @@ extension CUDABackend {
             try dev.launch("dec_router_topk", grid: ((E + ds.routerRows - 1) / ds.routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(ds.routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            try dev.launch("dec_moe_gate_up", grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
+            try dev.launch(ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up", grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
                             .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-            try dev.launch("dec_moe_down", grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
+            try dev.launch(ds.mf4TensorCores ? "dec_moe_down_tc" : "dec_moe_down", grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
                             .int(K), .int(ds.downRows)])

@@ -269,6 +269,124 @@ DEVI void mf4_first(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict_
     mf4_group_load(w, sc, blocks, scales, rowBase, K, s, S, R, 0);
 }
 
+// ---- MXFP4 rows on the tensor cores (mma.sync m16n8k16, f16 operands, f32 accumulation) ----------
+// A = 16 weight rows × 16 k (row g = lane/4 and g + 8; lane t = lane % 4 owns the k pairs 2t, 2t+1 and
+// 2t+8, 2t+9). The k order inside an mma is free as long as A and B agree, so lane t feeds the codes of
+// ONE scale block (block 4c + t of chunk c, a 16-byte load per row) and B puts that block's inputs in
+// columns 2t (x_hi) and 2t + 1 (x_lo) only, zeros elsewhere: D[row, 2t] + D[row, 2t + 1] is then the
+// dot product of row with block 4c + t alone, left in lane t's own accumulator registers, where its
+// E8M0 scale is applied. Eight mmas consume one block per lane (4 code words × 2 nibble pairs).
+// Numerics: E2M1 → f16 is exact (value·2^-14: sign → bit 15, e1 e0 m → bits 11..9, e = 0 the f16
+// subnormal); x = x_hi + x_lo with x_hi = f16(x), x_lo = f16(x − x_hi) (≈ 22 significant bits, |x| must
+// stay below 65504); products exact, f32 accumulation.
+// Nibble pair (a, a + 4) of a code word as an f16x2 (lo = element a): nibble a moved to bits 15..12 and
+// nibble a + 4 to bits 31..28, then the magnitude bits shifted down by 3 under the sign.
+template <int a>
+DEVI u32 fp4_h2(u32 v) {
+    const u32 s = v << (12 - 4 * a);
+    const u32 m = a == 3 ? (v >> 3) : (v << (9 - 4 * a));
+    return (s & 0x80008000u) | (m & 0x0E000E00u);
+}
+DEVI u32 f16x2_rn(float lo, float hi) {
+    u32 r;
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+DEVI void f16x2_to_f32(u32 v, float &lo, float &hi) {
+    asm("{.reg .f16 l, h;\n mov.b32 {l, h}, %2;\n cvt.f32.f16 %0, l;\n cvt.f32.f16 %1, h;}" : "=f"(lo), "=f"(hi) : "r"(v));
+}
+DEVI void mma_f16(float (&c)[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+#define MF4TC_KMAX 4096
+// The B operand staged in shared memory: xs[0] = x_hi, xs[1] = x_lo, [K/2] u32 f16 pairs in mma order
+// (block b, word w: u32 16b + 4w + a holds elements (8w + a, 8w + a + 4), a = 0..3). Thread s owns
+// elements 16s..16s+15 in xr (load_x<true>). Ends with a barrier.
+DEVI void mf4tc_stage_x(const float *xr, int s, int S, u32 (*xs)[MF4TC_KMAX / 2]) {
+    if (s < S) {
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+            const float *x = xr + 8 * q;
+            u32 hi[4], lo[4];
+#pragma unroll
+            for (int a = 0; a < 4; a++) {
+                hi[a] = f16x2_rn(x[a], x[a + 4]);
+                float h0, h1;
+                f16x2_to_f32(hi[a], h0, h1);
+                lo[a] = f16x2_rn(x[a] - h0, x[a + 4] - h1);
+            }
+            const int at = 16 * (s >> 1) + 4 * (2 * (s & 1) + q);
+            *(uint4 *)&xs[0][at] = make_uint4(hi[0], hi[1], hi[2], hi[3]);
+            *(uint4 *)&xs[1][at] = make_uint4(lo[0], lo[1], lo[2], lo[3]);
+        }
+    }
+    __syncthreads();
+}
+// One 16-row group's weights for this lane: rows g and g + 8 of the group, the code bytes and scale of
+// block 4(warp + i·NW) + t for each of the warp's (at most 4) chunks i; rows ≥ R and blocks ≥ K/32 load 0.
+struct Mf4tcGroup { uint4 w0[4], w1[4]; u32 s0[4], s1[4]; };
+DEVI void mf4tc_load(Mf4tcGroup &q, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                     int K, int R, int r0) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const bool ok0 = r0 + g < R, ok1 = r0 + g + 8 < R;
+    const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        const bool on = blk < NB;
+        q.w0[i] = on && ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+        q.w1[i] = on && ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+        q.s0[i] = on && ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
+        q.s1[i] = on && ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
+    }
+}
+// Rows rowBase + [0, R) of an MXFP4 matrix [*, K] dotted with the staged x; per-warp row sums into
+// red[warp][row] (every warp writes every row), ends with a barrier (then row_total). Warp w takes the
+// 128-element chunks w, w + NW, ... (at most 4: NW = ceil(K/512)), 16 rows at a time. (Issuing group 0's
+// loads before the input staging measured slower on the H200: 499–501 vs 509–511 tok/s.)
+DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int R,
+                           const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;   // the lanes holding B columns 2t and 2t + 1
+    for (int r0 = 0; r0 < R; r0 += 16) {
+        Mf4tcGroup q;
+        mf4tc_load(q, blocks, scales, rowBase, K, R, r0);
+        float acc0 = 0.f, acc1 = 0.f;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int blk = 4 * (warp + i * NW) + t;
+            if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
+            const bool bLoad = bOn && blk < NB;
+            const u32 *xp = xb + 16 * blk;
+            float d[4] = {0.f, 0.f, 0.f, 0.f};
+            const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
+            const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
+#pragma unroll
+            for (int w = 0; w < 4; w++) {
+                uint4 b = zero4();
+                if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+                mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+                mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+            }
+            // 2^(s − 127) · 2^14 (the f16 codes are value·2^-14) as f32 bits; rows off have d = 0.
+            acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
+            acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
+        }
+        acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+        acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+        if (t == 0) {
+            if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+            if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+        }
+    }
+    __syncthreads();
+}
+
 // Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
 // that share `counter` (the last to arrive), which then sees every block's writes; it resets the counter.
 DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
@@ -471,6 +589,60 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, co
 #pragma unroll
     for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
     mf4_block_rows(blocks, scales, rowBase, I, s, S, R, xr, red, w, sc);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// The same two products with the tensor-core rows (mf4tc_block_rows); same arguments, grids and blocks.
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
     if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
     if (s < R) {
