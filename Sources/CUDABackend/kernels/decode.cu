@@ -387,6 +387,93 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
     __syncthreads();
 }
 
+// Pipelined variant (decode v8): the same products, but the warp's work is a flat list of items
+// (16-row group r0, chunk i) and the loads run MF4P_D items ahead of the mma, across group boundaries:
+// while a group's mma, shuffles and row stores run, the next groups' weights are already in flight,
+// and the first MF4P_D items can be issued before the input is normalized and staged (early = 1).
+// Same per-block E8M0 accumulation, same summation order within a row as mf4tc_block_rows.
+#define MF4P_D 4
+struct Mf4pItem { uint4 w0, w1; u32 s0, s1; };
+struct Mf4pPipe {
+    Mf4pItem buf[MF4P_D];
+    int nch, ni;      // the warp's chunks, items = (R/16)·nch
+    int li, lr0;      // the next item to load: chunk index, group row
+};
+DEVI void mf4p_load_item(Mf4pItem &it, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                         int K, int R, int r0, int i) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const int blk = 4 * (warp + i * NW) + t;
+    const bool on = blk < NB, ok0 = on && r0 + g < R, ok1 = on && r0 + g + 8 < R;
+    const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
+    it.w0 = ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+    it.w1 = ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+    it.s0 = ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
+    it.s1 = ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
+}
+DEVI void mf4p_advance(Mf4pPipe &p) { if (++p.li == p.nch) { p.li = 0; p.lr0 += 16; } }
+// Issues the first MF4P_D items (needs only the weights: call before the input is ready).
+DEVI void mf4p_first(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                     int K, int R) {
+    const int warp = threadIdx.x / WARP, NW = blockDim.x / WARP, NB = K / 32;
+    p.nch = 0;
+    for (int i = 0; i < 4; i++) if (4 * (warp + i * NW) < NB) p.nch = i + 1;
+    p.ni = ((R + 15) / 16) * p.nch;
+    p.li = 0; p.lr0 = 0;
+#pragma unroll
+    for (int u = 0; u < MF4P_D; u++) {
+        if (u < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
+    }
+}
+// The rows, as mf4tc_block_rows (red[warp][row], ends with a barrier); x must be staged.
+DEVI void mf4p_rows(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;
+    int ci = 0, r0 = 0;
+    float acc0 = 0.f, acc1 = 0.f;
+    for (int n = 0; n < p.ni; n += MF4P_D) {
+#pragma unroll
+        for (int u = 0; u < MF4P_D; u++) {
+            if (n + u < p.ni) {   // warp-uniform
+                const Mf4pItem q = p.buf[u];
+                if (n + u + MF4P_D < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
+                const int blk = 4 * (warp + ci * NW) + t;
+                const bool bLoad = bOn && blk < NB;
+                const u32 *xp = xb + 16 * blk;
+                float d[4] = {0.f, 0.f, 0.f, 0.f};
+                const u32 a0w[4] = {q.w0.x, q.w0.y, q.w0.z, q.w0.w};
+                const u32 a1w[4] = {q.w1.x, q.w1.y, q.w1.z, q.w1.w};
+#pragma unroll
+                for (int w = 0; w < 4; w++) {
+                    uint4 b = zero4();
+                    if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+                    mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+                    mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+                }
+                acc0 = fmaf(__uint_as_float((q.s0 + 14u) << 23), d[0] + d[1], acc0);
+                acc1 = fmaf(__uint_as_float((q.s1 + 14u) << 23), d[2] + d[3], acc1);
+                if (++ci == p.nch) {
+                    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+                    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+                    if (t == 0) {
+                        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+                        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+                    }
+                    acc0 = 0.f; acc1 = 0.f; ci = 0; r0 += 16;
+                }
+            }
+        }
+    }
+    // Warps with no chunk (only when K/32 < 4·NW) leave their rows at 0.
+    if (p.nch == 0) {
+        for (int r = lane; r < R; r += WARP) red[warp * DEC_RMAX + r] = 0.f;
+    }
+    __syncthreads();
+}
+
 // Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
 // that share `counter` (the last to arrive), which then sees every block's writes; it resets the counter.
 DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
@@ -643,6 +730,67 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act,
     load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
     mf4tc_stage_x(xr, s, S, xs);
     mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// Decode v8: the tensor-core expert products with the pipelined rows (mf4p_*); same arguments as the
+// _tc kernels plus early (1: issue the first weight items before the input staging).
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tp(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    Mf4pPipe p;
+    if (early) mf4p_first(p, blocks, scales, rowBase, H, R);
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4p_first(p, blocks, scales, rowBase, H, R);
+    mf4p_rows(p, blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tp(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    Mf4pPipe p;
+    if (early) mf4p_first(p, blocks, scales, rowBase, I, R);   // weights only: before the wait
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4p_first(p, blocks, scales, rowBase, I, R);
+    mf4p_rows(p, blocks, scales, rowBase, I, R, xs, red);
     if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
     if (s < R) {
