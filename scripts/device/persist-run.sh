@@ -4,25 +4,28 @@
 # CPU), then 20b batch-1 decode A/B in the same call: v7 (GPTOSS_MF4PIPE=0) against v8 with the first
 # loads before (default) or after (GPTOSS_MF4EARLY=0) the input staging, and fatter blocks; the best v8
 # variant then runs on 120b against v7. Carry .device-persist/{gptoss.xz, fixtures/, persist-run.sh}.
+# PIPE=1 (default): v8 (dec_moe_*_tp); PIPE=2: v9 (dec_moe_*_tg). Labels say v8 for either.
+# (Run 1 of 2026-11-27 ran with v8 as the binary's default; since then GPTOSS_MF4PIPE must name it.)
 set -uo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"; OUT="${OUT:-/tmp/gptoss-out}"; mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 T0=$(date +%s); ts() { echo "[$(( $(date +%s) - T0 )) s]"; }
 BIN=/tmp/gptoss; xz -dc "$D/gptoss.xz" > $BIN; chmod +x $BIN
 export GPTOSS_CACHE_DIR=/tmp/gptoss-cache GPTOSS_PDL=${GPTOSS_PDL:-1}
-GEN=${GEN:-128}; PROMPT=${PROMPT:-128}
+GEN=${GEN:-128}; PROMPT=${PROMPT:-128}; PIPE=${PIPE:-1}; P="GPTOSS_MF4PIPE=$PIPE"
+echo "PIPE=$PIPE"
 declare -a TABLE; row() { TABLE+=("$1"); echo "$(ts) $1"; }
 pick() { python3 -c "import json,sys; d=json.load(open('$1')); print(' '.join(f'{k}={d[k]:.4g}' if isinstance(d[k],float) else f'{k}={d[k]}' for k in sys.argv[1:]))" "${@:2}" 2>/dev/null || echo "(no result)"; }
 tok() { python3 -c "import json; print(json.load(open('$1'))['decode_tok_s'])" 2>/dev/null || echo 0; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 if $BIN kernels --check --arch sm_90 >/dev/null 2>$OUT/kcheck.txt; then row "kernels --check sm_90: ok"; else row "kernels --check sm_90: FAIL"; cat $OUT/kcheck.txt; fi
 FIX="$D/fixtures"
-for v in "v8:GPTOSS_MF4EARLY=1" "v8late:GPTOSS_MF4EARLY=0" "v8r64:GPTOSS_DECODE_ROWS=4,8,8,64,32,32" "v7:GPTOSS_MF4PIPE=0"; do
+for v in "v8:$P GPTOSS_MF4EARLY=1" "v8late:$P GPTOSS_MF4EARLY=0" "v8r64:$P GPTOSS_DECODE_ROWS=4,8,8,64,32,32" "v7:GPTOSS_MF4PIPE=0"; do
   n=${v%%:*}; e=${v#*:}
   if env $e $BIN cuda-check $FIX/tiny-a $FIX/tiny-b $FIX/tiny-c > $OUT/fix-$n.txt 2>&1; then row "fixtures ($e): ok"; else row "fixtures ($e): FAIL"; cat $OUT/fix-$n.txt; fi
 done
 M=/dev/shm/m20b; $BIN synth --preset 20b --output $M >/dev/null; row "synth 20b done"
-for v in "v8:GPTOSS_MF4EARLY=1" "v8late:GPTOSS_MF4EARLY=0" "v8r64:GPTOSS_DECODE_ROWS=4,8,8,64,32,32"; do n=${v%%:*}; e=${v#*:}
+for v in "v8:$P GPTOSS_MF4EARLY=1" "v8late:$P GPTOSS_MF4EARLY=0" "v8r64:$P GPTOSS_DECODE_ROWS=4,8,8,64,32,32"; do n=${v%%:*}; e=${v#*:}
   if env $e timeout 60 $BIN cuda-check --vs-cpu $M --vs-cpu-tokens 4 --vs-cpu-steps 6 > $OUT/vs-cpu-$n.txt 2>&1; then row "20b vs CPU ($e): $(tail -1 $OUT/vs-cpu-$n.txt)"; else row "20b vs CPU ($e) FAIL: $(tail -3 $OUT/vs-cpu-$n.txt)"; fi
 done
 declare -A TOK
@@ -31,14 +34,14 @@ b() { local model=$1 label=$2 gen=$3; shift 3; local f=$(echo $label | tr -c "a-
   TOK[$label]=$(tok $OUT/b-$f.json)
   row "$label: $(pick $OUT/b-$f.json decode_tok_s decode_ms_per_step fraction_of_floor floor_tok_s copy_bandwidth_tb_s)"; }
 b $M "20b v7" $GEN GPTOSS_MF4PIPE=0
-b $M "20b v8-early" $GEN GPTOSS_MF4EARLY=1
-b $M "20b v8-late" $GEN GPTOSS_MF4EARLY=0
-b $M "20b v8-early-r64-32" $GEN GPTOSS_MF4EARLY=1 GPTOSS_DECODE_ROWS=4,8,8,64,32,32
-b $M "20b v8-late-r64-32" $GEN GPTOSS_MF4EARLY=0 GPTOSS_DECODE_ROWS=4,8,8,64,32,32
+b $M "20b v8-early" $GEN $P GPTOSS_MF4EARLY=1
+b $M "20b v8-late" $GEN $P GPTOSS_MF4EARLY=0
+b $M "20b v8-early-r64-32" $GEN $P GPTOSS_MF4EARLY=1 GPTOSS_DECODE_ROWS=4,8,8,64,32,32
+b $M "20b v8-late-r64-32" $GEN $P GPTOSS_MF4EARLY=0 GPTOSS_DECODE_ROWS=4,8,8,64,32,32
 b $M "20b v7-again" $GEN GPTOSS_MF4PIPE=0
 best="early"; bt=0
 for k in early late early-r64-32 late-r64-32; do v=${TOK["20b v8-$k"]:-0}; if python3 -c "import sys; sys.exit(0 if $v > $bt else 1)"; then best=$k; bt=$v; fi; done
-case $best in early) BE="GPTOSS_MF4EARLY=1";; late) BE="GPTOSS_MF4EARLY=0";; early-r64-32) BE="GPTOSS_MF4EARLY=1 GPTOSS_DECODE_ROWS=4,8,8,64,32,32";; *) BE="GPTOSS_MF4EARLY=0 GPTOSS_DECODE_ROWS=4,8,8,64,32,32";; esac
+case $best in early) BE="$P GPTOSS_MF4EARLY=1";; late) BE="$P GPTOSS_MF4EARLY=0";; early-r64-32) BE="$P GPTOSS_MF4EARLY=1 GPTOSS_DECODE_ROWS=4,8,8,64,32,32";; *) BE="$P GPTOSS_MF4EARLY=0 GPTOSS_DECODE_ROWS=4,8,8,64,32,32";; esac
 row "best v8 on 20b: $best ($bt tok/s): $BE"
 b $M "20b v8-$best-again" $GEN $BE
 env $BE GPTOSS_PROFILE=1 $BIN bench --model $M --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens 16 --json 2>&1 | grep -v '^cuda:' > $OUT/profile.txt

@@ -474,6 +474,55 @@ DEVI void mf4p_rows(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__rest
     __syncthreads();
 }
 
+// Group double buffering (decode v9, GPTOSS_MF4PIPE=2): v7's whole-group loads (8 × 16 B per lane issued
+// together), but the next 16-row group is issued before the current group's mma, so a block with two or
+// more groups overlaps their round trips. Two groups of buffers (≈ 80 registers) need 3 blocks per SM.
+DEVI void mf4g_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 *xb, bool bOn, float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    float acc0 = 0.f, acc1 = 0.f;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
+        const bool bLoad = bOn && blk < NB;
+        const u32 *xp = xb + 16 * blk;
+        float d[4] = {0.f, 0.f, 0.f, 0.f};
+        const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
+        const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
+#pragma unroll
+        for (int w = 0; w < 4; w++) {
+            uint4 b = zero4();
+            if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+            mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+            mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+        }
+        acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
+        acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
+    }
+    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+    if (t == 0) {
+        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+    }
+}
+// qa holds group 0 (mf4tc_load(qa, ..., 0) already issued); ends with a barrier, as mf4tc_block_rows.
+DEVI void mf4g_rows(Mf4tcGroup &qa, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int g = (threadIdx.x % WARP) >> 2, t = threadIdx.x & 3;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;
+    Mf4tcGroup qb;
+    for (int r0 = 0; r0 < R; r0 += 32) {
+        if (r0 + 16 < R) mf4tc_load(qb, blocks, scales, rowBase, K, R, r0 + 16);
+        mf4g_group(qa, K, R, r0, xb, bOn, red);
+        if (r0 + 32 < R) mf4tc_load(qa, blocks, scales, rowBase, K, R, r0 + 32);
+        if (r0 + 16 < R) mf4g_group(qb, K, R, r0 + 16, xb, bOn, red);
+    }
+    __syncthreads();
+}
+
 // Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
 // that share `counter` (the last to arrive), which then sees every block's writes; it resets the counter.
 DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
@@ -791,6 +840,68 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tp(const float *__restrict__ act,
     mf4tc_stage_x(xr, s, S, xs);
     if (!early) mf4p_first(p, blocks, scales, rowBase, I, R);
     mf4p_rows(p, blocks, scales, rowBase, I, R, xs, red);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// Decode v9: v7's products with group double buffering (mf4g_rows), 3 blocks per SM; same arguments as
+// the _tp kernels (early: issue group 0 before the input staging).
+#define DEC_MF4G_BOUNDS __launch_bounds__(192, 3)
+GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_gate_up_tg(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    Mf4tcGroup qa;
+    if (early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
+    mf4g_rows(qa, blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_down_tg(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    Mf4tcGroup qa;
+    if (early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);   // weights only: before the wait
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);
+    mf4g_rows(qa, blocks, scales, rowBase, I, R, xs, red);
     if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
     if (s < R) {
