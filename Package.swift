@@ -30,7 +30,7 @@ let package = Package(
         // CPUBackend is optimized in debug builds too, so the forward-pass tests stay quick.
         .target(name: "CPUBackend", dependencies: ["Core"],
                 swiftSettings: optimized + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
+        .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], exclude: ["kernels"], swiftSettings: optimized),
         .target(name: "Engine", dependencies: ["Core", "Harmony", "CPUBackend", "CUDABackend"], swiftSettings: optimized),
         .executableTarget(
             name: "gptoss",
@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "Tokenizer"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend"]),
+        .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "Core"]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
     ],

@@ -5,3 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests
 swift test --skip-build --disable-swift-testing
+
+# CUDA kernels: NVRTC from PyPI (no GPU, no CUDA toolkit needed), installed once into a cache folder.
+NVRTC_VERSION=13.0.88
+NVRTC_DIR="${GPTOSS_NVRTC_PIP_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gpt-oss-swift/nvrtc-$NVRTC_VERSION}"
+if [ -z "${GPTOSS_NVRTC_PATH:-}" ]; then
+    if [ ! -e "$NVRTC_DIR/nvidia/cu13/lib/libnvrtc.so.13" ]; then
+        echo "test.sh: installing nvidia-cuda-nvrtc==$NVRTC_VERSION from PyPI into $NVRTC_DIR (for the kernel check)"
+        python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$NVRTC_DIR" \
+            "nvidia-cuda-nvrtc==$NVRTC_VERSION" \
+            || { echo "test.sh: pip could not install nvidia-cuda-nvrtc; set GPTOSS_NVRTC_PATH to a folder with libnvrtc.so.13" >&2; exit 1; }
+    fi
+    export GPTOSS_NVRTC_PATH="$NVRTC_DIR/nvidia/cu13/lib"
+fi
+export LD_LIBRARY_PATH="$GPTOSS_NVRTC_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+echo "test.sh: compiling every CUDA kernel with NVRTC ($GPTOSS_NVRTC_PATH) for sm_90 and sm_80"
+"$(swift build --show-bin-path)/gptoss" kernels --check --arch sm_90 --arch sm_80

@@ -13,4 +13,13 @@ name##_end:                        \
 
 EMBED(gptoss_o200k_base, "data/o200k_base.tiktoken")
 
+// CUDA kernel sources (Sources/CUDABackend/kernels), compiled at run time with NVRTC.
+EMBED(gptoss_kernel_gptoss_common_h, "../CUDABackend/kernels/gptoss_common.h")
+EMBED(gptoss_kernel_embedding_cu, "../CUDABackend/kernels/embedding.cu")
+EMBED(gptoss_kernel_matmul_cu, "../CUDABackend/kernels/matmul.cu")
+EMBED(gptoss_kernel_rope_cu, "../CUDABackend/kernels/rope.cu")
+EMBED(gptoss_kernel_attention_cu, "../CUDABackend/kernels/attention.cu")
+EMBED(gptoss_kernel_moe_cu, "../CUDABackend/kernels/moe.cu")
+EMBED(gptoss_kernel_sample_cu, "../CUDABackend/kernels/sample.cu")
+
 .section .note.GNU-stack, "", @progbits

@@ -12,4 +12,13 @@
 /// o200k_base.tiktoken: "<base64 bytes> <rank>\n" lines, 199,998 ranks.
 GPTOSS_BLOB(gptoss_o200k_base)
 
+/// CUDA kernel sources (Sources/CUDABackend/kernels/*), NUL-terminated text.
+GPTOSS_BLOB(gptoss_kernel_gptoss_common_h)
+GPTOSS_BLOB(gptoss_kernel_embedding_cu)
+GPTOSS_BLOB(gptoss_kernel_matmul_cu)
+GPTOSS_BLOB(gptoss_kernel_rope_cu)
+GPTOSS_BLOB(gptoss_kernel_attention_cu)
+GPTOSS_BLOB(gptoss_kernel_moe_cu)
+GPTOSS_BLOB(gptoss_kernel_sample_cu)
+
 #endif

@@ -1,0 +1,89 @@
+// gptoss_common.h: the only header our kernels include (passed to NVRTC by name; no CUDA headers,
+// since NVRTC from PyPI ships none). Owns: fixed-width types, the warp width, shuffles/reductions,
+// bf16 and MXFP4 (e2m1 + e8m0) decoding by bit operations. A HIP port swaps this file only.
+#pragma once
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef int i32;
+typedef unsigned long long u64;
+typedef long long i64;
+
+// Warp width: 32 on NVIDIA; AMD wavefronts are 64 (set GPTOSS_WARP=64 there).
+#ifndef GPTOSS_WARP
+#define GPTOSS_WARP 32
+#endif
+#define WARP GPTOSS_WARP
+
+#define GPTOSS_KERNEL extern "C" __global__
+#define DEVI static __device__ __forceinline__
+
+// ---- thin intrinsic layer -------------------------------------------------------------------------
+DEVI float shfl_xor(float v, int m) { return __shfl_xor_sync(0xffffffffu, v, m, WARP); }
+DEVI int shfl_xor_i(int v, int m) { return __shfl_xor_sync(0xffffffffu, v, m, WARP); }
+DEVI float shfl_idx(float v, int lane) { return __shfl_sync(0xffffffffu, v, lane, WARP); }
+DEVI int shfl_idx_i(int v, int lane) { return __shfl_sync(0xffffffffu, v, lane, WARP); }
+
+DEVI float warp_sum(float v) {
+#pragma unroll
+    for (int m = WARP / 2; m > 0; m >>= 1) v += shfl_xor(v, m);
+    return v;
+}
+DEVI float warp_max(float v) {
+#pragma unroll
+    for (int m = WARP / 2; m > 0; m >>= 1) v = fmaxf(v, shfl_xor(v, m));
+    return v;
+}
+
+// Block-wide sum; `scratch` holds one float per warp. All threads get the result.
+DEVI float block_sum(float v, float *scratch) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, nw = (blockDim.x + WARP - 1) / WARP;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    float t = 0.f;
+    for (int i = 0; i < nw; i++) t += scratch[i];
+    return t;
+}
+
+DEVI float ld_nc(const float *p) { return __ldg(p); }
+DEVI float4 ld_nc4(const float4 *p) { return __ldg(p); }
+DEVI uint4 ld_nc_u4(const uint4 *p) { return __ldg(p); }
+// Streaming 16-byte weight load: read once per step, do not keep in L1.
+DEVI uint4 ld_stream_u4(const uint4 *p) {
+    uint4 r;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
+    return r;
+}
+
+// ---- number formats --------------------------------------------------------------------------------
+DEVI float bf16_lo(u32 w) { return __uint_as_float(w << 16); }          // element 2i of a packed pair
+DEVI float bf16_hi(u32 w) { return __uint_as_float(w & 0xffff0000u); }  // element 2i+1
+DEVI float bf16_to_f32(u16 h) { return __uint_as_float(((u32)h) << 16); }
+// Round-to-nearest-even f32 -> bf16 (NaN kept quiet).
+DEVI u16 f32_to_bf16(float f) {
+    u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (u16)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (u16)(u >> 16);
+}
+
+// E8M0 block scale 2^(s-127) as an exact f32 (s = 0 gives the subnormal 2^-127; s = 255 gives inf).
+DEVI float e8m0_to_f32(u32 s) {
+    if (s == 0) return __uint_as_float(0x00400000u);
+    if (s == 255) return __uint_as_float(0x7f800000u);
+    return __uint_as_float(s << 23);
+}
+
+// FP4 E2M1 code -> value, through a 16-entry table the kernel keeps in shared memory
+// (16 distinct words in 16 banks: conflict-free for any mix of codes in a warp).
+#define GPTOSS_FP4_TABLE_INIT {0.f, .5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f, -0.f, -.5f, -1.f, -1.5f, -2.f, -3.f, -4.f, -6.f}
+DEVI void fp4_table_fill(float *t) {
+    const float v[16] = GPTOSS_FP4_TABLE_INIT;
+    if (threadIdx.x < 16) t[threadIdx.x] = v[threadIdx.x];
+}
+
+#define GPTOSS_NEG_INF __int_as_float(0xff800000)

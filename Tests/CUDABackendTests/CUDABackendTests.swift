@@ -1,0 +1,89 @@
+// CUDABackendTests: what can be checked without a GPU (error messages, library search, embedded
+// sources, the roofline numbers) and, where a driver and GPU are present, the backend against the
+// tiny fixture models' Hugging Face fp32 references (skipped cleanly otherwise).
+import Core
+import Foundation
+import XCTest
+@testable import CUDABackend
+
+final class CUDABackendTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/models")
+
+    /// A device, or XCTSkip when this machine has no usable driver / GPU.
+    func deviceOrSkip() throws -> CUDADevice {
+        do { return try CUDADevice() } catch let e as CUDAError {
+            switch e {
+            case .libraryNotFound, .noDevice: throw XCTSkip("no CUDA driver or GPU here: \(e)")
+            case .driver(let call, _, let name, _) where call == "cuInit" || name == "CUDA_ERROR_NO_DEVICE":
+                throw XCTSkip("CUDA driver present but unusable: \(e)")
+            default: throw e
+            }
+        }
+    }
+
+    func testDriverErrorNamesCallAndResult() {
+        let e = CUDAError.driver(call: "cuMemAlloc_v2(1024 bytes for K cache)", code: 2, name: "CUDA_ERROR_OUT_OF_MEMORY",
+                                 message: "out of memory")
+        XCTAssertEqual(e.description, "cuda: cuMemAlloc_v2(1024 bytes for K cache) failed: CUDA_ERROR_OUT_OF_MEMORY (2): out of memory")
+        let c = CUDAError.compile(source: "moe.cu", arch: "sm_90", log: "moe.cu(3): error: identifier \"x\" is undefined")
+        XCTAssertEqual(c.description, "nvrtc: compiling moe.cu for sm_90 failed:\nmoe.cu(3): error: identifier \"x\" is undefined")
+        let m = CUDAError.outOfMemory(device: "NVIDIA H100", neededBytes: 14_000_000_000, freeBytes: 8_000_000_000, what: "the model")
+        XCTAssertEqual(m.description, "cuda: the model needs 14.00 GB of device memory but NVIDIA H100 has 8.00 GB free")
+    }
+
+    func testMissingDriverIsAClearError() throws {
+        if dlopen("libcuda.so.1", RTLD_NOW) != nil { throw XCTSkip("a CUDA driver is installed here") }
+        XCTAssertThrowsError(try CUDADevice()) { error in
+            guard case let CUDAError.libraryNotFound(library, tried, hint) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(library.contains("libcuda.so.1"))
+            XCTAssertEqual(tried.first, "libcuda.so.1")
+            XCTAssertTrue(hint.contains("--device cpu"))
+        }
+    }
+
+    func testNVRTCSearchOrder() {
+        let c = NVRTC.candidates(environment: ["GPTOSS_NVRTC_PATH": "/opt/nv/lib", "CUDA_HOME": "/cuda"])
+        XCTAssertEqual(Array(c.prefix(4)), ["/opt/nv/lib/libnvrtc.so.13", "/opt/nv/lib/libnvrtc.so.12", "/opt/nv/lib/libnvrtc.so", "libnvrtc.so.13"])
+        XCTAssertTrue(c.contains("/cuda/lib64/libnvrtc.so.13"))
+        XCTAssertLessThan(c.firstIndex(of: "/cuda/lib64/libnvrtc.so.13")!, c.firstIndex(of: "/usr/local/cuda/lib64/libnvrtc.so.13")!)
+        let f = NVRTC.candidates(environment: ["GPTOSS_NVRTC_PATH": "/x/libnvrtc.so.13"])
+        XCTAssertEqual(f.first, "/x/libnvrtc.so.13")
+    }
+
+    func testEveryLaunchedKernelIsInTheEmbeddedSources() {
+        let text = KernelSources.all.map(\.text).joined()
+        XCTAssertEqual(KernelSources.all.count, 6)
+        for s in KernelSources.all { XCTAssertTrue(s.text.contains("#include \"gptoss_common.h\""), s.name) }
+        for k in ["f32_bf16w_embedding", "f32_bf16w_rmsnorm", "f32_bf16w_matmul_bias_t1", "f32_bf16w_matmul_bias_t4",
+                  "f32_bf16w_matmul_bias_t8", "f32_rope_kv_write", "f32_attention_sinks", "f32_attention_combine",
+                  "f32_moe_route", "f32_mf4w_moe_gate_up_swiglu_t1", "f32_mf4w_moe_gate_up_swiglu_t8",
+                  "f32_mf4w_moe_down_t1", "f32_mf4w_moe_down_t8", "f32_moe_combine", "f32_argmax_partial", "f32_argmax_final"] {
+            XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)("), k)
+        }
+        XCTAssertFalse(text.contains("#include <"), "kernels must not include CUDA or system headers")
+    }
+
+    func testWeightBytesPerTokenMatchesSpec() {
+        XCTAssertEqual(DecodeRoofline.weightBytesPerToken(.gptOss20b), 3_708_089_088)
+        XCTAssertEqual(DecodeRoofline.weightBytesPerToken(.gptOss120b), 5_002_907_904)
+    }
+
+    /// GPU logits vs the HF fp32 references within 1e-3 (the fixtures README's bound for an fp32 engine;
+    /// measured fp32 noise is ≤ 2.6e-5), greedy ids identical alone and batched.
+    func testFixturesMatchReferenceOnGPU() throws {
+        _ = try deviceOrSkip()
+        for m in ["tiny-a", "tiny-b", "tiny-c"] {
+            let dir = Self.fixtures.appendingPathComponent(m)
+            var o = CUDABackendOptions()
+            o.maxSlots = 4; o.maxContext = 128; o.maxTokensPerStep = 16; o.verbose = false
+            let backend = try CUDABackend(weights: try ModelWeights.load(directory: dir), options: o)
+            for r in try FixtureCheck.run(backend: backend, modelDir: dir) {
+                XCTAssertLessThanOrEqual(r.prefillMaxAbs, 1e-3, "\(m) \(r.name)")
+                XCTAssertLessThanOrEqual(r.greedyMaxAbs, 1e-3, "\(m) \(r.name)")
+                XCTAssertEqual(r.tokens, r.expectedTokens, "\(m) \(r.name)")
+                XCTAssertEqual(r.batchedTokens, r.expectedTokens, "\(m) \(r.name) batched")
+            }
+        }
+    }
+}
