@@ -20,8 +20,12 @@ final class Scratch {
     var topWeight: UnsafeMutablePointer<Float>! // [N, k] softmax over the selected logits
     var pairOrder: UnsafeMutablePointer<Int>!  // [P] pair indices (t·k + j) grouped by expert
     let expertStart: UnsafeMutablePointer<Int> // [E + 1] group bounds in pairOrder
+    let active: UnsafeMutablePointer<Int>      // [E] experts with at least one pair this step
+    let fill: UnsafeMutablePointer<Int>        // [E] counting-sort cursors
+    var pairSlot: UnsafeMutablePointer<Int>!   // [P] pair p → its row q in the expert-grouped buffers (fast path)
+    var expertIn: UnsafeMutablePointer<Float>! // [P, H] normed MoE inputs, expert-grouped rows, MXFP4-permuted (fast path)
     var gateUp: UnsafeMutablePointer<Float>!   // [P, 2I] expert gate_up outputs (interleaved)
-    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations
+    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations (fast path: grouped rows, MXFP4-permuted)
     var expertOut: UnsafeMutablePointer<Float>! // [P, H] expert outputs incl. down bias
     var cos: UnsafeMutablePointer<Float>!      // [N, d/2] m·cos(p·f_j)
     var sin: UnsafeMutablePointer<Float>!      // [N, d/2] m·sin(p·f_j)
@@ -37,6 +41,8 @@ final class Scratch {
         rowWidth = max(config.hiddenSize, config.intermediateSize)
         rows = .allocate(capacity: workers * rowWidth)
         expertStart = .allocate(capacity: config.numLocalExperts + 1)
+        active = .allocate(capacity: config.numLocalExperts)
+        fill = .allocate(capacity: config.numLocalExperts)
         scoreWidth = 256
         scores = .allocate(capacity: workers * scoreWidth)
         ensure(tokens: tokens)
@@ -47,6 +53,8 @@ final class Scratch {
         rows.deallocate()
         scores.deallocate()
         expertStart.deallocate()
+        active.deallocate()
+        fill.deallocate()
     }
 
     private func freeAll() {
@@ -54,6 +62,8 @@ final class Scratch {
         for p in [x, xn, q, k, v, attn, tmp, router, topWeight, gateUp, act, expertOut, cos, sin] { p?.deallocate() }
         topExpert?.deallocate()
         pairOrder?.deallocate()
+        pairSlot?.deallocate()
+        expertIn?.deallocate()
     }
 
     func ensure(tokens n: Int) {
@@ -72,6 +82,8 @@ final class Scratch {
         topExpert = .allocate(capacity: pairs)
         topWeight = .allocate(capacity: pairs)
         pairOrder = .allocate(capacity: pairs)
+        pairSlot = .allocate(capacity: pairs)
+        expertIn = .allocate(capacity: pairs * c.hiddenSize)
         gateUp = .allocate(capacity: pairs * 2 * c.intermediateSize)
         act = .allocate(capacity: pairs * c.intermediateSize)
         expertOut = .allocate(capacity: pairs * c.hiddenSize)
