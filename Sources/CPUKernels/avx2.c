@@ -50,7 +50,7 @@ void gk_bf16_gemm_avx2(const uint16_t *w, long ldw, int rows, int cols, const fl
                        const uint16_t *bias, float *out, long ldo) {
     float res[8];
     for (int r0 = 0; r0 < rows;) {
-        int R = rows - r0 >= 4 ? 4 : 1;
+        int R = rows - r0 >= 4 && ntok > 1 ? 4 : 1;   // decode: one sequential row stream
         for (int t0 = 0; t0 < ntok; t0 += 2) {
             int T = ntok - t0 < 2 ? 1 : 2;
             const uint16_t *wr = w + (long)r0 * ldw;
