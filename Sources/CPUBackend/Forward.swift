@@ -56,22 +56,22 @@ extension CPUBackend {
         for (b, span) in zip(batch, spans) {
             let first = b.logits == .all ? 0 : span.count - 1
             let rows = span.count - first
-            var logits = [Float](repeating: 0, count: rows * c.vocabSize)   // [rows, V]
+            let V = c.vocabSize
             for r in 0..<rows {
                 let t = span.offset + first + r
                 Kernels.rmsNorm(s.x + t * H, weight: weights.finalNorm, eps: Float(c.rmsNormEps), n: H, out: s.xn + r * H)
             }
-            logits.withUnsafeMutableBufferPointer { lb in
-                linear(s.xn, tokens: rows, weight: weights.lmHead, bias: nil, out: lb.baseAddress!)
-            }
-            let last = logits.withUnsafeBufferPointer {
-                UnsafeBufferPointer(rebasing: $0[((rows - 1) * c.vocabSize)...])
-            }
-            let token = Sampler.sample(last, params: b.sampling, sampleIndex: b.sampleIndex)
+            // Logits go to scratch ([rows, V]; grown only for `.all` requests); an Array is made only
+            // when the caller asked for logits.
+            s.ensure(logitRows: rows)
+            linear(s.xn, tokens: rows, weight: weights.lmHead, bias: nil, out: s.logits)
+            let lastRow = UnsafeBufferPointer(start: s.logits + (rows - 1) * V, count: V)
+            let token = Sampler.sample(lastRow, params: b.sampling, sampleIndex: b.sampleIndex)
+            let logits: [Float]
             switch b.logits {
             case .none: logits = []
-            case .last: if rows > 1 { logits = Array(logits[((rows - 1) * c.vocabSize)...]) }
-            case .all: break
+            case .last: logits = Array(lastRow)
+            case .all: logits = Array(UnsafeBufferPointer(start: s.logits, count: rows * V))
             }
             results.append(SequenceResult(token: token, logits: logits))
         }

@@ -29,6 +29,9 @@ final class Scratch {
     var expertOut: UnsafeMutablePointer<Float>! // [P, H] expert outputs incl. down bias
     var cos: UnsafeMutablePointer<Float>!      // [N, d/2] m·cos(p·f_j)
     var sin: UnsafeMutablePointer<Float>!      // [N, d/2] m·sin(p·f_j)
+    /// [logitRows, V] f32: lm_head output of one sequence (one row unless all positions were asked for).
+    private(set) var logits: UnsafeMutablePointer<Float>
+    private(set) var logitRows: Int
     /// [workers, rowWidth] f32: one dequantized MXFP4 row per worker.
     let rows: UnsafeMutablePointer<Float>
     /// [workers, scoreWidth] f32: attention scores of one head per worker.
@@ -44,6 +47,8 @@ final class Scratch {
         active = .allocate(capacity: config.numLocalExperts)
         fill = .allocate(capacity: config.numLocalExperts)
         scoreWidth = 256
+        logitRows = 1
+        logits = .allocate(capacity: config.vocabSize)
         scores = .allocate(capacity: workers * scoreWidth)
         ensure(tokens: tokens)
     }
@@ -52,6 +57,7 @@ final class Scratch {
         freeAll()
         rows.deallocate()
         scores.deallocate()
+        logits.deallocate()
         expertStart.deallocate()
         active.deallocate()
         fill.deallocate()
@@ -90,6 +96,14 @@ final class Scratch {
         cos = .allocate(capacity: n * c.headDim / 2)
         sin = .allocate(capacity: n * c.headDim / 2)
         capacity = n
+    }
+
+    /// Makes the logits buffer hold at least `n` rows.
+    func ensure(logitRows n: Int) {
+        guard n > logitRows else { return }
+        logits.deallocate()
+        logitRows = n
+        logits = .allocate(capacity: n * config.vocabSize)
     }
 
     /// Makes each worker's score buffer hold at least `n` keys.
