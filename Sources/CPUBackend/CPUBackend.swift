@@ -26,6 +26,7 @@ public final class CPUBackend: Backend {
     var slots: [KVCache?]
     var slotInUse: [Bool]
     var scratch: Scratch
+    let profile = PhaseProfile()
     /// byte → two FP4 values (unscaled).
     let fp4Pairs: UnsafeMutablePointer<SIMD2<Float>>
 

@@ -14,6 +14,7 @@ extension CPUBackend {
         let n = batch.reduce(0) { $0 + $1.tokens.count }
         scratch.ensure(tokens: n)
         let s = scratch
+        profile.start()
         var spans: [Span] = []
         var offset = 0
         for b in batch {
@@ -35,19 +36,25 @@ extension CPUBackend {
         for layer in weights.layers {
             // Attention block.
             normRows(s.x, weight: layer.inputNorm, tokens: n, out: s.xn)
+            profile.mark(.embed)
             linear(s.xn, tokens: n, weight: layer.q, bias: layer.qBias, out: s.q)
             linear(s.xn, tokens: n, weight: layer.k, bias: layer.kBias, out: s.k)
             linear(s.xn, tokens: n, weight: layer.v, bias: layer.vBias, out: s.v)
+            profile.mark(.qkv)
             applyRope(tokens: n)
             for span in spans { attention(layer: layer, span: span) }
+            profile.mark(.attention)
             linear(s.attn, tokens: n, weight: layer.o, bias: layer.oBias, out: s.tmp)
             for i in 0..<(n * H) { s.x[i] += s.tmp[i] }
+            profile.mark(.oProj)
 
             // MoE block.
             normRows(s.x, weight: layer.postNorm, tokens: n, out: s.xn)
             route(layer: layer, tokens: n)
+            profile.mark(.router)
             experts(layer: layer, tokens: n)
             for i in 0..<(n * H) { s.x[i] += s.tmp[i] }
+            profile.mark(.combine)
         }
         for span in spans { span.cache.length += span.count }
 
@@ -67,6 +74,7 @@ extension CPUBackend {
             linear(s.xn, tokens: rows, weight: weights.lmHead, bias: nil, out: s.logits)
             let lastRow = UnsafeBufferPointer(start: s.logits + (rows - 1) * V, count: V)
             let token = Sampler.sample(lastRow, params: b.sampling, sampleIndex: b.sampleIndex)
+            profile.mark(.lmHead)
             let logits: [Float]
             switch b.logits {
             case .none: logits = []
@@ -226,6 +234,7 @@ extension CPUBackend {
         let active = UnsafeBufferPointer(start: s.active, count: activeCount)
         // Inputs in expert order, block-permuted for the MXFP4 kernel.
         for q in 0..<P { gk_mxfp4_permute(s.xn + (s.pairOrder[q] / k) * H, Int32(H), s.expertIn + q * H) }
+        profile.mark(.router)
 
         // gate_up: u[q, r] = W1_e[r]·z + b1_e[r].
         let gateUpBias = ex.gateUpBias.pointer, downBias = ex.downBias.pointer
@@ -235,6 +244,7 @@ extension CPUBackend {
                           Int32(range.count), Int32(H), s.expertIn + q0 * H, H, Int32(n),
                           gateUpBias + e * 2 * I + r0, s.gateUp + q0 * 2 * I + r0, 2 * I)
         }
+        profile.mark(.gateUp)
         // Clamped SwiGLU into the permuted layout the down kernel reads.
         let limit = Float(c.swigluLimit), alpha = Float(c.swigluAlpha)
         parallel.forEach(P) { qs, _ in
@@ -248,6 +258,7 @@ extension CPUBackend {
                 }
             }
         }
+        profile.mark(.swiglu)
         // down: y[q, r] = W2_e[r]·a_q + b2_e[r].
         runExpertRows(active: active, rows: H) { e, range, _ in
             let q0 = s.expertStart[e], n = s.expertStart[e + 1] - q0, r0 = range.lowerBound
@@ -255,6 +266,7 @@ extension CPUBackend {
                           Int32(range.count), Int32(I), s.act + q0 * I, I, Int32(n),
                           downBias + e * H + r0, s.expertOut + q0 * H + r0, H)
         }
+        profile.mark(.down)
         // Combine in selection order: out_t = Σ_j w_{t,j} · y_{t,j}.
         for t in 0..<tokens {
             let out = s.tmp + t * H

@@ -16,17 +16,13 @@ static float e8m0_init(int s) {
     return f;
 }
 float gk_e8m0[256];   // filled on first use by detect() (constant after that)
-__attribute__((aligned(64))) float gk_fp4_scaled[256][16];
 
 static int detected = -1;
 static int current = -1;
 
 static void detect(void) {
     if (detected >= 0) return;
-    for (int s = 0; s < 256; s++) {
-        gk_e8m0[s] = e8m0_init(s);
-        for (int j = 0; j < 16; j++) gk_fp4_scaled[s][j] = gk_fp4_values[j] * gk_e8m0[s];
-    }
+    for (int s = 0; s < 256; s++) gk_e8m0[s] = e8m0_init(s);
     int level = 0;
 #if defined(__x86_64__)
     __builtin_cpu_init();

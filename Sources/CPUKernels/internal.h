@@ -16,9 +16,6 @@ static inline float gk_bf16(uint16_t b) {
 extern const float gk_fp4_values[16];
 /// E8M0 byte → 2^(s−127): 0 → 2^−127 (subnormal), 255 → +inf (as Core's MXFP4.scale).
 extern float gk_e8m0[256];
-/// gk_fp4_values × gk_e8m0[s] for every scale byte s (16 KiB, exact): one aligned 64-byte table per
-/// scale, so a kernel loads a block's scaled lookup table instead of multiplying one.
-extern float gk_fp4_scaled[256][16];
 
 #define GK_DECLARE(isa)                                                                          \
     void gk_bf16_gemm_##isa(const uint16_t *w, long ldw, int rows, int cols, const float *x,     \

@@ -131,6 +131,7 @@ struct Bench: ParsableCommand {
             _ = try backend.step([SequenceStep(slot: slot, tokens: [r[0].token], startPosition: 8)])
             backend.freeSlot(slot)
         }
+        backend.resetProfile()
         var prefills: [Double] = [], decodes: [Double] = []
         var prefillCPU: [Double] = [], decodeCPU: [Double] = []   // process CPU seconds (all threads)
         func cpuSeconds() -> Double {
@@ -145,6 +146,10 @@ struct Bench: ParsableCommand {
             var out = try backend.step(steps)
             prefills.append(Date().timeIntervalSince(p0))
             prefillCPU.append(cpuSeconds() - pc)
+            if let p = backend.profileReport() {
+                FileHandle.standardError.write(Data("profile, prefill:\n\(p)\n".utf8))
+                backend.resetProfile()
+            }
             let d0 = Date(), dc = cpuSeconds()
             for _ in 0..<genTokens {
                 for i in steps.indices { steps[i].startPosition += steps[i].tokens.count; steps[i].tokens = [out[i].token] }
@@ -152,6 +157,10 @@ struct Bench: ParsableCommand {
             }
             decodes.append(Date().timeIntervalSince(d0))
             decodeCPU.append(cpuSeconds() - dc)
+            if let p = backend.profileReport() {
+                FileHandle.standardError.write(Data("profile, decode (\(genTokens) steps):\n\(p)\n".utf8))
+                backend.resetProfile()
+            }
             slots.forEach { backend.freeSlot($0) }
         }
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
