@@ -122,28 +122,37 @@ extension CPUBackend {
         }
     }
 
-    /// Attention with sinks, GQA and the sliding window for one sequence, token by token: token i's
-    /// K/V enter the cache, then its heads attend (in parallel) over the allowed keys.
+    /// Attention with sinks, GQA and the sliding window for one sequence. Tokens go in chunks of at
+    /// most `KVCache.chunk`: the chunk's K/V enter the cache, then every (token, head) of the chunk
+    /// attends in one parallel pass, each query over its own allowed keys (so the result is the same
+    /// as token by token).
     func attention(layer: LayerWeights, span: Span) {
         let c = config, s = scratch
         let d = c.headDim, kvDim = c.kvDim, qDim = c.qDim
-        let group = c.gqaGroupSize
+        let nH = c.numAttentionHeads, group = c.gqaGroupSize
         let scale = c.attentionScale
         let cache = span.cache
         let l = layer.index
         let window = layer.isSliding ? c.slidingWindow : Int.max
         s.ensure(keys: min(span.start + span.count, window))
         let scoreWidth = s.scoreWidth
-        for i in 0..<span.count {
-            let t = span.offset + i
-            let pos = span.start + i
-            let kDst = cache.key(layer: l, position: pos), vDst = cache.value(layer: l, position: pos)
-            for j in 0..<kvDim { kDst[j] = s.k[t * kvDim + j]; vDst[j] = s.v[t * kvDim + j] }
-            let first = layer.isSliding ? max(0, pos - window + 1) : 0
-            let keys = pos - first + 1
-            parallel.forEach(c.numAttentionHeads, minChunk: keys * d < 4096 ? c.numAttentionHeads : 1) { heads, worker in
+        var done = 0
+        while done < span.count {
+            let n = min(KVCache.chunk, span.count - done)
+            for i in done..<(done + n) {
+                let t = span.offset + i, pos = span.start + i
+                let kDst = cache.key(layer: l, position: pos), vDst = cache.value(layer: l, position: pos)
+                for j in 0..<kvDim { kDst[j] = s.k[t * kvDim + j]; vDst[j] = s.v[t * kvDim + j] }
+            }
+            let base = done
+            let work = n * nH * min(span.start + base + n, window) * d
+            parallel.forEach(n * nH, minChunk: work < 1 << 15 ? n * nH : 1) { tasks, worker in
                 let sc = s.scores + worker * scoreWidth
-                for h in heads {
+                for task in tasks {
+                    let i = base + task / nH, h = task % nH
+                    let t = span.offset + i, pos = span.start + i
+                    let first = layer.isSliding ? max(0, pos - window + 1) : 0
+                    let keys = pos - first + 1
                     let g = h / group
                     let qh = s.q + t * qDim + h * d
                     let sink = layer.sinks[h]
@@ -164,6 +173,7 @@ extension CPUBackend {
                     }
                 }
             }
+            done += n
         }
     }
 

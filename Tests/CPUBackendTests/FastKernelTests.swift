@@ -175,4 +175,27 @@ final class FastKernelTests: XCTestCase {
             }
         }
     }
+
+    /// A long prompt in one step (two attention chunks; the sliding ring of tiny-c, window 16 +
+    /// KVCache.chunk, wraps inside the step) equals the same tokens fed one at a time, and the
+    /// reference kernels.
+    func testLongPromptInOneStepEqualsTokenByToken() throws {
+        let n = KVCache.chunk + 60
+        let backend = try CPUBackend(modelDirectory: Fixtures.dir("tiny-c"), maxSlots: 1, maxContext: n + 8, threads: 2)
+        let reference = try CPUBackend(modelDirectory: Fixtures.dir("tiny-c"), maxSlots: 1, maxContext: n + 8, threads: 2,
+                                       useReferenceKernels: true)
+        XCTAssertLessThan(KVCache(config: backend.config, maxContext: n + 8).capacity[0], n, "the ring must wrap")
+        var rng = TestRNG(state: 3)
+        let tokens = (0..<n).map { _ in Int32(rng.next() % UInt64(backend.config.vocabSize)) }
+        let whole = try backend.step([SequenceStep(slot: try backend.allocateSlot(), tokens: tokens, startPosition: 0, logits: .all)])[0]
+        backend.freeSlot(0)
+        let slot = try backend.allocateSlot()
+        var stepped: [Float] = []
+        for (i, t) in tokens.enumerated() {
+            stepped += try backend.step([SequenceStep(slot: slot, tokens: [t], startPosition: i, logits: .last)])[0].logits
+        }
+        let ref = try reference.step([SequenceStep(slot: try reference.allocateSlot(), tokens: tokens, startPosition: 0, logits: .all)])[0]
+        XCTAssertLessThanOrEqual(relativeMaxError(whole.logits, stepped), 1e-5)
+        XCTAssertLessThanOrEqual(relativeMaxError(whole.logits, ref.logits), 1e-5)
+    }
 }
