@@ -37,9 +37,7 @@ extension CPUBackend {
             // Attention block.
             normRows(s.x, weight: layer.inputNorm, tokens: n, out: s.xn)
             profile.mark(.embed)
-            linear(s.xn, tokens: n, weight: layer.q, bias: layer.qBias, out: s.q)
-            linear(s.xn, tokens: n, weight: layer.k, bias: layer.kBias, out: s.k)
-            linear(s.xn, tokens: n, weight: layer.v, bias: layer.vBias, out: s.v)
+            linearQKV(layer: layer, tokens: n)
             profile.mark(.qkv)
             applyRope(tokens: n)
             for span in spans { attention(layer: layer, span: span) }
@@ -92,6 +90,33 @@ extension CPUBackend {
             Kernels.referenceLinear(x, tokens: tokens, weight: weight, bias: bias, out: out, parallel: parallel)
         } else {
             Kernels.linear(x, tokens: tokens, weight: weight, bias: bias, out: out, parallel: parallel)
+        }
+    }
+
+    /// q, k and v projections in one parallel pass over their rows together (one barrier, not three).
+    func linearQKV(layer: LayerWeights, tokens: Int) {
+        let s = scratch
+        if useReferenceKernels {
+            linear(s.xn, tokens: tokens, weight: layer.q, bias: layer.qBias, out: s.q)
+            linear(s.xn, tokens: tokens, weight: layer.k, bias: layer.kBias, out: s.k)
+            linear(s.xn, tokens: tokens, weight: layer.v, bias: layer.vBias, out: s.v)
+            return
+        }
+        let q = layer.q, k = layer.k, v = layer.v
+        let cols = q.cols
+        let x = UnsafePointer(s.xn!)
+        // Rows 0 ..< q.rows are q's, then k's, then v's.
+        func part(_ range: Range<Int>, _ base: Int, _ w: BF16Tensor, _ b: BF16Tensor?, _ out: UnsafeMutablePointer<Float>) {
+            let lo = max(range.lowerBound, base), hi = min(range.upperBound, base + w.rows)
+            guard lo < hi else { return }
+            let r0 = lo - base
+            gk_bf16_gemm(w.pointer + r0 * cols, cols, Int32(hi - lo), Int32(cols), x, cols, Int32(tokens),
+                         b.map { $0.pointer + r0 }, out + r0, w.rows)
+        }
+        parallel.forEach(q.rows + k.rows + v.rows, minChunk: 64, align: 4) { range, _ in
+            part(range, 0, q, layer.qBias, s.q)
+            part(range, q.rows, k, layer.kBias, s.k)
+            part(range, q.rows + k.rows, v, layer.vBias, s.v)
         }
     }
 
@@ -257,7 +282,7 @@ extension CPUBackend {
         profile.mark(.gateUp)
         // Clamped SwiGLU into the permuted layout the down kernel reads.
         let limit = Float(c.swigluLimit), alpha = Float(c.swigluAlpha)
-        parallel.forEach(P) { qs, _ in
+        parallel.forEach(P, minChunk: 16) { qs, _ in   // decode (P = k): inline, no barrier
             for q in qs {
                 let u = s.gateUp + q * 2 * I, a = s.act + q * I
                 for j in 0..<I {
