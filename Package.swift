@@ -43,6 +43,9 @@ let package = Package(
             ],
             swiftSettings: optimized),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Core", "CPUBackend"]),
+        // Drives the built gptoss binary as a subprocess (built by `swift build --build-tests`).
+        .testTarget(name: "CLITests", dependencies: ["Harmony", "Tokenizer"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "Tokenizer"]),
         .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend", "CPUKernels"]),

@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests
-swift test --skip-build --disable-swift-testing
 
 # CUDA kernels: NVRTC from PyPI (no GPU, no CUDA toolkit needed), installed once into a cache folder.
 NVRTC_VERSION=13.0.88
@@ -21,3 +20,6 @@ fi
 export LD_LIBRARY_PATH="$GPTOSS_NVRTC_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "test.sh: compiling every CUDA kernel with NVRTC ($GPTOSS_NVRTC_PATH) for sm_90 and sm_80"
 "$(swift build --show-bin-path)/gptoss" kernels --check --arch sm_90 --arch sm_80
+
+# Every XCTest last, so the run closes on XCTest's summary line.
+swift test --skip-build --disable-swift-testing

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Tokenizer benchmark helper (not run in CI).
 
-  python3 tools/bench_tokenizer.py corpus OUT.txt [--mb 8]   write a mixed corpus (English prose, code,
-                                                            CJK, emoji, other scripts) from local files
+  python3 tools/bench_tokenizer.py corpus OUT.txt [--mb 8] [--only prose|code|cjk|scripts|emoji]
+                                                           write a mixed corpus (English prose, code,
+                                                           CJK, emoji, other scripts) from local files
+  python3 tools/bench_tokenizer.py unicode-sweep OUT.txt   every scalar in regex contexts (then `check` it)
+  python3 tools/bench_tokenizer.py check FILE...           our ids (release gptoss) == tiktoken's on each file
   python3 tools/bench_tokenizer.py tiktoken FILE           time tiktoken o200k_harmony encode_ordinary on FILE
                                                             (single thread, best of several passes)
 
@@ -23,12 +26,12 @@ def read(path):
         return f.read()
 
 
-def corpus(out, mb):
+def corpus(out, mb, only=None):
     rng = random.Random(7)
     prose = [read(p) for p in sorted(glob.glob("/usr/share/common-licenses/*")) if os.path.isfile(p)]
     pylib = os.path.dirname(os.__file__)
-    code = [read(os.path.join(pylib, n)) for n in ["argparse.py", "json/decoder.py", "typing.py", "difflib.py"]]
-    code += [read(p) for p in sorted(glob.glob(os.path.join(ROOT, "Sources", "*", "*.swift")))]
+    code = [read(os.path.join(pylib, n)) for n in ["argparse.py", "json/decoder.py", "typing.py", "difflib.py",
+                                                    "ast.py", "dataclasses.py", "_pydecimal.py"]]
     cjk_dirs = glob.glob("/root/.pyenv/versions/*/lib/python3*/test/cjkencodings") + [os.path.join(pylib, "test", "cjkencodings")]
     cjk = []
     for d in cjk_dirs:
@@ -41,6 +44,8 @@ def corpus(out, mb):
                                     for _ in range(12)) for _ in range(2000))
     parts = {"prose": "\n\n".join(prose), "code": "\n\n".join(code), "cjk": "\n".join(cjk) * 4,
              "scripts": scripts * 8, "emoji": emoji_text}
+    if only:
+        parts = {only: parts[only]}
     target = int(mb * 1e6)
     pieces = []
     size = 0
@@ -57,7 +62,41 @@ def corpus(out, mb):
     print(f"wrote {out}: {len(data.encode())} bytes; source sizes {shares}")
 
 
-def bench_tiktoken(path, seconds=5.0):
+def unicode_sweep(out):
+    """Every scalar of planes 0-3 and 14 (planes 4-13 and 15-16 sampled) in several regex contexts."""
+    lines = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF or (0x40000 <= cp < 0xE0000 and cp % 13) or (cp >= 0xF0000 and cp % 97):
+            continue
+        c = chr(cp)
+        lines.append(f"x{c}y {c}Z{c}{c}1 '{c}s A{c}'S\t{c} \n")
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        f.write("".join(lines))
+    print(f"wrote {out}: {len(lines)} lines")
+
+
+def make_encoding():
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from make_tokenizer_fixtures import PAT, harmony_special_tokens
+    ranks = load_tiktoken_bpe("/work/shared/data/o200k_base.tiktoken")
+    return tiktoken.Encoding(name="o200k_harmony", pat_str=PAT, mergeable_ranks=ranks,
+                             special_tokens=harmony_special_tokens())
+
+
+def check(path):
+    """Our ids (gptoss tokenize) must equal tiktoken's on the whole file."""
+    import subprocess
+    ours = json.loads(subprocess.run([os.path.join(ROOT, ".build", "release", "gptoss"), "tokenize", "--file", path],
+                                     check=True, capture_output=True).stdout)
+    theirs = make_encoding().encode_ordinary(read(path))
+    same = ours == theirs
+    print(f"{path}: {len(ours)} ids, {'identical to' if same else 'DIFFERENT from'} tiktoken")
+    return same
+
+
+def bench_tiktoken(path, seconds=4.0):
     import tiktoken
     from tiktoken.load import load_tiktoken_bpe
     sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -86,7 +125,12 @@ def bench_tiktoken(path, seconds=5.0):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "corpus":
         mb = float(sys.argv[sys.argv.index("--mb") + 1]) if "--mb" in sys.argv else 8
-        corpus(sys.argv[2], mb)
+        only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+        corpus(sys.argv[2], mb, only)
+    elif len(sys.argv) >= 3 and sys.argv[1] == "unicode-sweep":
+        unicode_sweep(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "check":
+        sys.exit(0 if all(check(p) for p in sys.argv[2:]) else 1)
     elif len(sys.argv) >= 3 and sys.argv[1] == "tiktoken":
         bench_tiktoken(sys.argv[2])
     else:

@@ -253,6 +253,17 @@ DEEP = fn("deep_tool", "Deeply nested.\rCarriage return only.", {
     },
 })
 
+# serde_json's default float parser is not correctly rounded: harmony prints the neighbour of some
+# doubles (e.g. 4.1882723842698686e-07). Also integer edges around i64/u64.
+QUIRKS = fn("quirks", "Float parsing quirks.", {
+    "type": "object",
+    "properties": {("q%d" % i): {"type": "number", "default": v} for i, v in enumerate([
+        6.513971337567626e-13, 4.1882723842698686e-07, 46.220536041544236, 8.596943191875801e-29,
+        7.411740621875864e-08, 0.30000000000000004, 1.7976931348623157e308, 5e-324, 2.2250738585072014e-308,
+        -9223372036854775809, 9223372036854775808, -9223372036854775808, 18446744073709551616,
+        -18446744073709551615, 123456789012345678901234567890, 0.1, -2.5e-5, 1e22, 1e23])},
+})
+
 NOPARAMS = [
     fn("no_params", "Takes nothing."),
     fn("empty_params", "Schema is {}.", {}),
@@ -374,6 +385,7 @@ CASES = [
         u("q"), {"role": "assistant", "name": "bot", "content": "a", "tool_calls": [
             {"id": "t1", "type": "function", "function": {"name": "deep_tool", "arguments": "{\"outer\": {}}"}}]},
         tool({"not": "used"} if False else "ok", tool_call_id="t1"), u("and?")], "tools": [DEEP]}),
+    ("float_parse_quirks", None, {"messages": [u("f")], "tools": [QUIRKS]}),
     ("long_conversation_mixed", "2025-02-03", {"reasoning_effort": "low", "messages": [
         {"role": "system", "content": "sys"}, u("u1", name="bob"), a("f1", reasoning="r1"),
         {"role": "developer", "content": "dev"}, u("u2"),
@@ -463,6 +475,22 @@ def parse_cases():
     cases.append(("special_text_in_content",
                   completion_tokens([Message.from_role_and_content(A, "Use <|end|> literally, then <|start|>.")
                                      .with_channel("final")], RETURN)))
+    # Seeded random completions: several messages, any channel, recipients and content types.
+    import random
+    rnd = random.Random(11)
+    texts = ["hello", "思考 🤔", "𝔘𝔫𝔦", "a\nb\n", "  spaced  ", "{\"a\": [1, 2]}", "é", "👍🏽🏳️‍🌈", "<|end|> literal",
+             "Ω≈ç√∫"]
+    for n in range(20):
+        msgs = []
+        for _ in range(rnd.randint(1, 4)):
+            m = Message.from_role_and_content(A, "".join(rnd.choice(texts) for _ in range(rnd.randint(1, 3)))) \
+                .with_channel(rnd.choice(["analysis", "commentary", "final"]))
+            if rnd.random() < 0.3:
+                m = m.with_recipient(rnd.choice(["functions.get_weather", "python", "browser.search"]))
+                if rnd.random() < 0.8:
+                    m = m.with_content_type(rnd.choice(["<|constrain|>json", "code", "json"]))
+            msgs.append(m)
+        cases.append(("random_%d" % n, completion_tokens(msgs, CALL if msgs[-1].recipient else RETURN)))
     out = []
     for name, toks in cases:
         msgs = enc.parse_messages_from_completion_tokens(toks, Role.ASSISTANT)

@@ -16,6 +16,10 @@ public struct CUDABackendOptions: Sendable {
     public var useGraphs = true
     /// Print load information to stderr.
     public var verbose = true
+    /// Steps of at least this many rows run the matrix products (except the router) and attention on
+    /// bf16 tensor cores (CUDABackend+TensorCores.swift); 0 keeps every step on the exact f32 kernels.
+    /// Environment override: GPTOSS_TC_MIN_ROWS.
+    public var tensorCoreMinRows = CUDABackendOptions.defaultTensorCoreMinRows
     public init() {}
 }
 
@@ -45,8 +49,14 @@ public final class CUDABackend: Backend {
     let topkIdx, topkW, sorted, tiles, numTiles: DeviceBuffer
     let act, ye, part: DeviceBuffer
     let hn, logits, argV, argI, tokensOut: DeviceBuffer
+    let xBF: DeviceBuffer                    // [tMax, max(H, qDim)] bf16: tensor-core A operand
+    let actBF: DeviceBuffer                  // [tMax·K, I] bf16: expert activations (tensor-core path)
+    let qTiles: DeviceBuffer                 // [tMax, 2] i32: attention query tiles (first row, rows)
+    let routeCounts: DeviceBuffer            // [E] i32: assignments per expert (many-token routing)
+    let qTilesHost: UnsafeMutablePointer<Int32>
     let meta: DeviceBuffer                   // [tMax tokens | tMax pos | tMax slot | lrMax logitSrc | bMax sampleRow] i32
     let metaHost: UnsafeMutablePointer<Int32>
+    let decodeScratch: DecodeScratch        // state of the fused batch-1 decode kernels (DecodePath.swift)
     let tokHost: UnsafeMutablePointer<Int32>
 
     private var slotUsed: [Bool]
@@ -83,7 +93,8 @@ public final class CUDABackend: Backend {
         let maxTiles = tMax * K + min(E, tMax * K)
         let actBytes = 4 * (2 * tMax * H + tMax * qkvw + tMax * qDim + tMax * E + 3 * tMax * K + 3 * maxTiles + 1
             + tMax * K * I + tMax * K * H + splitRows * nH * maxSplit * (d + 2) + lrMax * H + lrMax * V
-            + 2 * bMax * argmaxChunks + bMax + 3 * tMax + lrMax + bMax)
+            + 2 * bMax * argmaxChunks + bMax + 3 * tMax + lrMax + bMax + 2 * tMax)
+            + 2 * (tMax * max(H, qDim) + tMax * K * I)
         let weightBytes = w.checkpoint.totalTensorBytes
         let need = weightBytes + kvBytes + actBytes + (256 << 20)
         let free = try dev.memoryInfo().free
@@ -120,10 +131,16 @@ public final class CUDABackend: Backend {
         argV = try f32(bMax * argmaxChunks, "argmax partials")
         argI = try f32(bMax * argmaxChunks, "argmax partials")
         tokensOut = try f32(bMax, "sampled tokens")
+        xBF = try dev.alloc(2 * tMax * max(H, qDim), what: "bf16 activations")
+        actBF = try dev.alloc(2 * tMax * K * I, what: "bf16 expert activations")
+        qTiles = try f32(2 * tMax, "attention query tiles")
+        routeCounts = try f32(E, "expert counts")
+        qTilesHost = try dev.allocHost(4 * 2 * tMax).bindMemory(to: Int32.self, capacity: 2 * tMax)
         meta = try f32(3 * tMax + lrMax + bMax, "step metadata")
         metaHost = try dev.allocHost(4 * (3 * tMax + lrMax + bMax)).bindMemory(to: Int32.self, capacity: 3 * tMax + lrMax + bMax)
         tokHost = try dev.allocHost(4 * bMax).bindMemory(to: Int32.self, capacity: bMax)
         try dev.upload(rope.inverseFrequencies, to: invFreq.pointer)
+        decodeScratch = try DecodeScratch(device: dev, config: c)
         slotUsed = [Bool](repeating: false, count: maxSlots)
         log(String(format: "cuda: KV cache %.2f GB (%d slots × %d tokens), device memory allocated %.2f GB",
                    Double(kvBytes) / 1e9, maxSlots, maxContext, Double(dev.allocatedBytes) / 1e9))
@@ -132,6 +149,7 @@ public final class CUDABackend: Backend {
     deinit {
         device.freeHost(UnsafeMutableRawPointer(metaHost))
         device.freeHost(UnsafeMutableRawPointer(tokHost))
+        device.freeHost(UnsafeMutableRawPointer(qTilesHost))
     }
 
     // MARK: slots
@@ -202,17 +220,18 @@ public final class CUDABackend: Backend {
         for (j, i) in logitRows.enumerated() { m[3 * tMax + j] = Int32(i) }
         for (j, s) in sampleRows.enumerated() { m[3 * tMax + lrMax + j] = Int32(s.logitRow) }
         try device.copyToDevice(meta.pointer, UnsafeRawPointer(m), 4 * (3 * tMax + lrMax + bMax))
+        let nq = usesTensorCores(rows: T) ? try uploadQueryTiles(chunk.map { ($0.slot, $0.pos) }) : 0
 
         let pureDecode = T == B && T == R && chunk.allSatisfy { batch[$0.seq].tokens.count == 1 }
         if pureDecode && options.useGraphs && !device.profiling {
             let g: CUDAGraph
             if let cached = graphs[T] { g = cached } else {
-                g = try device.capture { try encode(T: T, R: R, B: B) }
+                g = try device.capture { try encode(T: T, R: R, B: B, queryTiles: nq) }
                 graphs[T] = g
             }
             try device.launchGraph(g)
         } else {
-            try encode(T: T, R: R, B: B)
+            try encode(T: T, R: R, B: B, queryTiles: nq)
         }
         if B > 0 { try device.copyToHost(UnsafeMutableRawPointer(tokHost), tokensOut.pointer, 4 * B) }
         // Logits come back only when asked for, or to sample with temperature on the host.
@@ -250,8 +269,10 @@ public final class CUDABackend: Backend {
     private func meta(_ i: Int) -> CUdeviceptr { meta.pointer + CUdeviceptr(4 * i) }
 
     /// Issues the whole forward for T rows (metadata already on the device), R logits rows and
-    /// B sampled sequences. Only kernel launches: safe to capture into a graph.
-    func encode(T: Int, R: Int, B: Int) throws {
+    /// B sampled sequences. Only kernel launches: safe to capture into a graph. `queryTiles`: attention
+    /// query tiles uploaded for the tensor-core path (steps of ≥ tensorCoreMinRows rows).
+    func encode(T: Int, R: Int, B: Int, queryTiles: Int = 0) throws {
+        if T == 1 && R == 1 && B == 1 && decodeScratch.enabled { return try encodeDecodeStep() }
         let c = config
         let tokens = meta(0), pos = meta(tMax), slot = meta(2 * tMax), logitSrc = meta(3 * tMax), sampleRow = meta(3 * tMax + lrMax)
         let dev = device
@@ -265,7 +286,8 @@ public final class CUDABackend: Backend {
         }
         _ = (mmKernel, mmTB)
         let eps = Float(c.rmsNormEps)
-        let moeTB = T == 1 ? 1 : 8
+        let tc = usesTensorCores(rows: T)
+        let moeTB = tc && tcMoE ? Self.tcTileRows : (T == 1 ? 1 : 8)
         let maxTiles = T * K / moeTB + min(E, T * K)
         let G = nH / nKV
         let nsplit = T <= splitRows ? max(1, min(maxSplit, (2 * dev.multiprocessors) / (nKV * T))) : 1
@@ -277,11 +299,18 @@ public final class CUDABackend: Backend {
             let kc = kCache.at(l * layerKV), vc = vCache.at(l * layerKV)
             try dev.launch("f32_bf16w_rmsnorm", grid: (T, 1, 1), block: 256,
                            [.ptr(h.pointer), .ptr(lw.inputNorm), .ptr(a.pointer), .ptr(0), .int(H), .f32(eps)])
-            try matmul(a.pointer, lw.qkv, lw.qkvBias, qkv.pointer, rows: T, k: H, n: qkvw, accumulate: false)
+            if tc && tcDense {
+                try tcMatmul(a.pointer, lw.qkv, lw.qkvBias, qkv.pointer, rows: T, k: H, n: qkvw, accumulate: false)
+            } else {
+                try matmul(a.pointer, lw.qkv, lw.qkvBias, qkv.pointer, rows: T, k: H, n: qkvw, accumulate: false)
+            }
             try dev.launch("f32_rope_kv_write", grid: (T, 1, 1), block: 256,
                            [.ptr(qkv.pointer), .ptr(invFreq.pointer), .ptr(kc), .ptr(vc), .ptr(pos), .ptr(slot),
                             .int(nH), .int(nKV), .int(d), .int(maxContext), .f32(rope.attentionFactor)])
             let window = c.isSliding(layer: l) ? c.slidingWindow : 0
+            if tc && tcAttentionFits {
+                try tcAttention(l: l, queryTiles: queryTiles, window: window)
+            } else {
             try dev.launch("f32_attention_sinks", grid: (nKV, T, nsplit), block: G * 32, sharedBytes: attSmem,
                            [.ptr(qkv.pointer), .int(qkvw), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
                             .ptr(attn.pointer), .ptr(part.pointer), .int(nH), .int(nKV), .int(d), .int(maxContext),
@@ -290,13 +319,25 @@ public final class CUDABackend: Backend {
                 try dev.launch("f32_attention_combine", grid: (nH, T, 1), block: 32,
                                [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
             }
-            try matmul(attn.pointer, lw.o, lw.oBias, h.pointer, rows: T, k: qDim, n: H, accumulate: true)
+            }
+            if tc && tcDense {
+                try tcMatmul(attn.pointer, lw.o, lw.oBias, h.pointer, rows: T, k: qDim, n: H, accumulate: true)
+            } else {
+                try matmul(attn.pointer, lw.o, lw.oBias, h.pointer, rows: T, k: qDim, n: H, accumulate: true)
+            }
             try dev.launch("f32_bf16w_rmsnorm", grid: (T, 1, 1), block: 256,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .ptr(a.pointer), .ptr(0), .int(H), .f32(eps)])
             try matmul(a.pointer, lw.router, lw.routerBias, rlogits.pointer, rows: T, k: H, n: E, accumulate: false)
+            if tc && tcMoE {
+                try tcRoute(rows: T, maxTiles: maxTiles)
+            } else {
             try dev.launch("f32_moe_route", grid: (1, 1, 1), block: 1024,
                            [.ptr(rlogits.pointer), .int(T), .int(E), .int(K), .int(moeTB), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .int(maxTiles)])
+            }
+            if tc && tcMoE {
+                try tcExperts(lw, rows: T, maxTiles: maxTiles)
+            } else {
             try dev.launch(moeTB == 1 ? "f32_mf4w_moe_gate_up_swiglu_t1" : "f32_mf4w_moe_gate_up_swiglu_t8",
                            grid: ((I + 15) / 16, maxTiles, 1), block: 256,
                            [.ptr(a.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
@@ -306,13 +347,18 @@ public final class CUDABackend: Backend {
                            grid: ((H + 31) / 32, maxTiles, 1), block: 256,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
                             .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(ye.pointer), .int(H), .int(I)])
+            }
             try dev.launch("f32_moe_combine", grid: (T, 1, 1), block: 256,
                            [.ptr(h.pointer), .ptr(ye.pointer), .ptr(topkW.pointer), .int(H), .int(K)])
         }
         guard R > 0 else { return }
         try dev.launch("f32_bf16w_rmsnorm", grid: (R, 1, 1), block: 256,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .ptr(hn.pointer), .ptr(logitSrc), .int(H), .f32(eps)])
-        try matmul(hn.pointer, weights.lmHead, 0, logits.pointer, rows: R, k: H, n: V, accumulate: false)
+        if usesTensorCores(rows: R) && tcDense {
+            try tcMatmul(hn.pointer, weights.lmHead, 0, logits.pointer, rows: R, k: H, n: V, accumulate: false)
+        } else {
+            try matmul(hn.pointer, weights.lmHead, 0, logits.pointer, rows: R, k: H, n: V, accumulate: false)
+        }
         guard B > 0 else { return }
         try dev.launch("f32_argmax_partial", grid: (argmaxChunks, B, 1), block: 256,
                        [.ptr(logits.pointer), .ptr(sampleRow), .int(V), .ptr(argV.pointer), .ptr(argI.pointer)])

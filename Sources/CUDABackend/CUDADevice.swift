@@ -189,8 +189,19 @@ public final class CUDADevice {
         throw CUDAError.invalidArgument("no kernel named \(name) in the embedded sources")
     }
 
+    /// Whether launches may ask for programmatic dependent launch: sm_90+, cuLaunchKernelEx present, and
+    /// switched on with GPTOSS_PDL=1 (off by default: no measurable gain on the H200 in three runs,
+    /// docs/perf-notes.md).
+    public var supportsProgrammaticLaunch: Bool {
+        computeCapability.major >= 9 && driver.cuLaunchKernelEx != nil
+            && ProcessInfo.processInfo.environment["GPTOSS_PDL"] == "1"
+    }
+
     /// Launches kernel `name` on the stream. The argument list must match the kernel's parameters.
-    func launch(_ name: String, grid: (Int, Int, Int), block: Int, sharedBytes: Int = 0, _ args: [KernelArg]) throws {
+    /// `programmatic`: the kernel may start before the previous one on the stream finishes (it must call
+    /// griddepcontrol.wait before reading that kernel's results; see kernels/decode.cu).
+    func launch(_ name: String, grid: (Int, Int, Int), block: Int, sharedBytes: Int = 0, programmatic: Bool = false,
+                _ args: [KernelArg]) throws {
         let f = try function(name)
         if sharedBytes > 48 * 1024 {
             try driver.check(driver.cuFuncSetAttribute(f, 8 /* MAX_DYNAMIC_SHARED_SIZE_BYTES */, Int32(sharedBytes)),
@@ -204,13 +215,44 @@ public final class CUDADevice {
             case .f32(let v): storage[i] = UInt64(v.bitPattern)
             }
         }
+        let pdl = programmatic && supportsProgrammaticLaunch
         if profiling {
             let ms = try time { try rawLaunch(f, name, grid, block, sharedBytes, &storage) }
             let old = profile[name] ?? (0, 0)
             profile[name] = (old.count + 1, old.ms + ms)
             return
         }
+        if pdl, let ex = driver.cuLaunchKernelEx {
+            try launchProgrammatic(ex, f, name, grid, block, sharedBytes, &storage)
+            return
+        }
         try rawLaunch(f, name, grid, block, sharedBytes, &storage)
+    }
+
+    /// cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION (id 6) = 1.
+    /// CUlaunchConfig (56 bytes): grid x/y/z, block x/y/z, sharedMemBytes (u32 each), pad, hStream at 32,
+    /// attrs at 40, numAttrs (u32) at 48. CUlaunchAttribute (72 bytes): id (u32), pad, 64-byte value union.
+    private func launchProgrammatic(_ ex: CUDADriver.FLaunchKernelEx, _ f: OpaquePointer?, _ name: String,
+                                    _ grid: (Int, Int, Int), _ block: Int, _ sharedBytes: Int,
+                                    _ storage: inout [UInt64]) throws {
+        let attr = UnsafeMutableRawPointer.allocate(byteCount: 72, alignment: 8)
+        let cfg = UnsafeMutableRawPointer.allocate(byteCount: 56, alignment: 8)
+        defer { attr.deallocate(); cfg.deallocate() }
+        attr.initializeMemory(as: UInt8.self, repeating: 0, count: 72)
+        cfg.initializeMemory(as: UInt8.self, repeating: 0, count: 56)
+        attr.storeBytes(of: UInt32(6), toByteOffset: 0, as: UInt32.self)
+        attr.storeBytes(of: Int32(1), toByteOffset: 8, as: Int32.self)
+        let dims: [UInt32] = [UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block), 1, 1, UInt32(sharedBytes)]
+        for (i, v) in dims.enumerated() { cfg.storeBytes(of: v, toByteOffset: 4 * i, as: UInt32.self) }
+        cfg.storeBytes(of: UInt(bitPattern: stream.map { Int(bitPattern: UnsafeRawPointer($0)) } ?? 0), toByteOffset: 32, as: UInt.self)
+        cfg.storeBytes(of: UInt(bitPattern: Int(bitPattern: attr)), toByteOffset: 40, as: UInt.self)
+        cfg.storeBytes(of: UInt32(1), toByteOffset: 48, as: UInt32.self)
+        let n = storage.count
+        let r: CUresult = storage.withUnsafeMutableBufferPointer { sb in
+            var ptrs = (0..<n).map { UnsafeMutableRawPointer(sb.baseAddress! + $0) as UnsafeMutableRawPointer? }
+            return ptrs.withUnsafeMutableBufferPointer { pb in ex(UnsafeRawPointer(cfg), f, pb.baseAddress, nil) }
+        }
+        try driver.check(r, "cuLaunchKernelEx(\(name), grid \(grid), block \(block), programmatic)")
     }
 
     private func rawLaunch(_ f: OpaquePointer?, _ name: String, _ grid: (Int, Int, Int), _ block: Int, _ sharedBytes: Int,

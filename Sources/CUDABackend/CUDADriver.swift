@@ -36,6 +36,10 @@ final class CUDADriver {
     typealias FLaunchKernel = @convention(c) (Handle, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, Handle,
                                               UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
                                               UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> CUresult
+    /// cuLaunchKernelEx(const CUlaunchConfig *, CUfunction, void **params, void **extra); the config is
+    /// built as raw bytes by CUDADevice (56-byte CUlaunchConfig, 72-byte CUlaunchAttribute).
+    typealias FLaunchKernelEx = @convention(c) (UnsafeRawPointer?, Handle, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                                UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> CUresult
     typealias FStreamCreate = @convention(c) (UnsafeMutablePointer<Handle>?, UInt32) -> CUresult
     typealias FStreamBeginCapture = @convention(c) (Handle, Int32) -> CUresult
     typealias FStreamEndCapture = @convention(c) (Handle, UnsafeMutablePointer<Handle>?) -> CUresult
@@ -75,6 +79,8 @@ final class CUDADriver {
     let cuModuleGetFunction: FModuleGetFunction
     let cuFuncSetAttribute: FFuncSetAttribute
     let cuLaunchKernel: FLaunchKernel
+    /// nil on drivers before CUDA 11.8 (programmatic dependent launch is then not used).
+    let cuLaunchKernelEx: FLaunchKernelEx?
     let cuStreamCreate: FStreamCreate
     let cuStreamDestroy: FHandle
     let cuStreamSynchronize: FHandle
@@ -139,6 +145,7 @@ final class CUDADriver {
         cuModuleGetFunction = try lib.symbol("cuModuleGetFunction", as: FModuleGetFunction.self)
         cuFuncSetAttribute = try lib.symbol("cuFuncSetAttribute", as: FFuncSetAttribute.self)
         cuLaunchKernel = try lib.symbol("cuLaunchKernel", as: FLaunchKernel.self)
+        cuLaunchKernelEx = try? lib.symbol("cuLaunchKernelEx", as: FLaunchKernelEx.self)
         cuStreamCreate = try lib.symbol("cuStreamCreate", as: FStreamCreate.self)
         cuStreamDestroy = try lib.symbol("cuStreamDestroy_v2", "cuStreamDestroy", as: FHandle.self)
         cuStreamSynchronize = try lib.symbol("cuStreamSynchronize", as: FHandle.self)

@@ -90,10 +90,10 @@ public enum FixtureCheck {
 
 extension FixtureCheck {
     /// Runs each case's prompt (all logits) and its greedy continuation on two backends and returns the
-    /// largest |Δlogit| between them and whether their greedy tokens are identical.
-    public static func compare(_ a: Backend, _ b: Backend, modelDir: URL) throws -> (maxAbs: Float, tokensIdentical: Bool) {
+    /// largest |Δlogit| between them, the largest |logit| of `b`, and whether their greedy tokens are identical.
+    public static func compare(_ a: Backend, _ b: Backend, modelDir: URL) throws -> (maxAbs: Float, maxRef: Float, tokensIdentical: Bool) {
         let spec = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: modelDir.appendingPathComponent("reference/cases.json")))
-        var worst: Float = 0
+        var worst: Float = 0, ref: Float = 0
         var same = true
         for c in spec.cases {
             let sa = try a.allocateSlot(), sb = try b.allocateSlot()
@@ -101,17 +101,19 @@ extension FixtureCheck {
             var ra = try a.step([SequenceStep(slot: sa, tokens: c.prompt_ids, startPosition: 0, logits: .all)])[0]
             var rb = try b.step([SequenceStep(slot: sb, tokens: c.prompt_ids, startPosition: 0, logits: .all)])[0]
             worst = max(worst, maxAbs(ra.logits[...], rb.logits[...]))
+            ref = rb.logits.reduce(ref) { max($0, abs($1)) }
             same = same && ra.token == rb.token
             var pos = c.prompt_ids.count
             for _ in 1..<c.greedy_ids.count {
                 ra = try a.step([SequenceStep(slot: sa, tokens: [ra.token], startPosition: pos, logits: .last)])[0]
                 rb = try b.step([SequenceStep(slot: sb, tokens: [rb.token], startPosition: pos, logits: .last)])[0]
                 worst = max(worst, maxAbs(ra.logits[...], rb.logits[...]))
+                ref = rb.logits.reduce(ref) { max($0, abs($1)) }
                 same = same && ra.token == rb.token
                 pos += 1
             }
         }
-        return (worst, same)
+        return (worst, ref, same)
     }
 }
 

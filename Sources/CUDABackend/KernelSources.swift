@@ -15,6 +15,7 @@ public enum KernelSources {
     /// Headers our kernels may #include, passed to NVRTC by name.
     public static let headers: [KernelSource] = [
         KernelSource(name: "gptoss_common.h", text: blob(gptoss_kernel_gptoss_common_h_ptr(), gptoss_kernel_gptoss_common_h_len())),
+        KernelSource(name: "tensor_core.h", text: blob(gptoss_kernel_tensor_core_h_ptr(), gptoss_kernel_tensor_core_h_len())),
     ]
 
     /// Every kernel translation unit (one NVRTC program each).
@@ -25,5 +26,8 @@ public enum KernelSources {
         KernelSource(name: "attention.cu", text: blob(gptoss_kernel_attention_cu_ptr(), gptoss_kernel_attention_cu_len())),
         KernelSource(name: "moe.cu", text: blob(gptoss_kernel_moe_cu_ptr(), gptoss_kernel_moe_cu_len())),
         KernelSource(name: "sample.cu", text: blob(gptoss_kernel_sample_cu_ptr(), gptoss_kernel_sample_cu_len())),
+        KernelSource(name: "tc_gemm.cu", text: blob(gptoss_kernel_tc_gemm_cu_ptr(), gptoss_kernel_tc_gemm_cu_len())),
+        KernelSource(name: "tc_attention.cu", text: blob(gptoss_kernel_tc_attention_cu_ptr(), gptoss_kernel_tc_attention_cu_len())),
+        KernelSource(name: "decode.cu", text: blob(gptoss_kernel_decode_cu_ptr(), gptoss_kernel_decode_cu_len())),
     ]
 }

@@ -146,63 +146,70 @@ public struct ModelWeights: @unchecked Sendable {
             lmHead = try bf16("lm_head.weight", [V, H])
         }
 
+        // The two layouts name the same tensors differently (and the original fuses q, k and v).
+        func expertWeights(gateUp: String, gateUpBias: String, down: String, downBias: String,
+                           separator sep: String) throws -> ExpertWeights {
+            ExpertWeights(
+                gateUp: try mxfp4(gateUp, blocksName: gateUp + sep + "blocks", scalesName: gateUp + sep + "scales",
+                                  rows: 2 * I, cols: H),
+                gateUpBias: try bf16(gateUpBias, [E, 2 * I]),
+                down: try mxfp4(down, blocksName: down + sep + "blocks", scalesName: down + sep + "scales", rows: H, cols: I),
+                downBias: try bf16(downBias, [E, H]))
+        }
+
         var layers: [LayerWeights] = []
         for l in 0..<c.numHiddenLayers {
+            let names: LayerTensorNames
+            let qw, qb, kw, kb, vw, vb: BF16Tensor
+            let experts: ExpertWeights
             if original {
                 let p = "block.\(l)."
-                let qkv = try bf16(p + "attn.qkv.weight", [q + 2 * kv, H])
+                names = LayerTensorNames(inputNorm: p + "attn.norm.scale", o: p + "attn.out.weight", oBias: p + "attn.out.bias",
+                                         sinks: p + "attn.sinks", postNorm: p + "mlp.norm.scale",
+                                         router: p + "mlp.gate.weight", routerBias: p + "mlp.gate.bias")
+                let qkv = try bf16(p + "attn.qkv.weight", [q + 2 * kv, H])            // [nH·d + 2·nKV·d, H]
                 let qkvBias = try bf16(p + "attn.qkv.bias", [q + 2 * kv])
-                let experts = ExpertWeights(
-                    gateUp: try mxfp4(p + "mlp.mlp1_weight", blocksName: p + "mlp.mlp1_weight.blocks",
-                                      scalesName: p + "mlp.mlp1_weight.scales", rows: 2 * I, cols: H),
-                    gateUpBias: try bf16(p + "mlp.mlp1_bias", [E, 2 * I]),
-                    down: try mxfp4(p + "mlp.mlp2_weight", blocksName: p + "mlp.mlp2_weight.blocks",
-                                    scalesName: p + "mlp.mlp2_weight.scales", rows: H, cols: I),
-                    downBias: try bf16(p + "mlp.mlp2_bias", [E, H]))
-                layers.append(LayerWeights(
-                    index: l, isSliding: c.isSliding(layer: l),
-                    inputNorm: try bf16(p + "attn.norm.scale", [H]),
-                    q: qkv.rows(0..<q, name: p + "attn.qkv.weight[q]"),
-                    qBias: qkvBias.rows(0..<q, name: p + "attn.qkv.bias[q]"),
-                    k: qkv.rows(q..<(q + kv), name: p + "attn.qkv.weight[k]"),
-                    kBias: qkvBias.rows(q..<(q + kv), name: p + "attn.qkv.bias[k]"),
-                    v: qkv.rows((q + kv)..<(q + 2 * kv), name: p + "attn.qkv.weight[v]"),
-                    vBias: qkvBias.rows((q + kv)..<(q + 2 * kv), name: p + "attn.qkv.bias[v]"),
-                    o: try bf16(p + "attn.out.weight", [H, q]),
-                    oBias: try bf16(p + "attn.out.bias", [H]),
-                    sinks: try bf16(p + "attn.sinks", [c.numAttentionHeads]),
-                    postNorm: try bf16(p + "mlp.norm.scale", [H]),
-                    router: try bf16(p + "mlp.gate.weight", [E, H]),
-                    routerBias: try bf16(p + "mlp.gate.bias", [E]),
-                    experts: experts))
+                experts = try expertWeights(gateUp: p + "mlp.mlp1_weight", gateUpBias: p + "mlp.mlp1_bias",
+                                            down: p + "mlp.mlp2_weight", downBias: p + "mlp.mlp2_bias", separator: ".")
+                qw = qkv.rows(0..<q, name: p + "attn.qkv.weight[q]")
+                qb = qkvBias.rows(0..<q, name: p + "attn.qkv.bias[q]")
+                kw = qkv.rows(q..<(q + kv), name: p + "attn.qkv.weight[k]")
+                kb = qkvBias.rows(q..<(q + kv), name: p + "attn.qkv.bias[k]")
+                vw = qkv.rows((q + kv)..<(q + 2 * kv), name: p + "attn.qkv.weight[v]")
+                vb = qkvBias.rows((q + kv)..<(q + 2 * kv), name: p + "attn.qkv.bias[v]")
             } else {
                 let p = "model.layers.\(l)."
                 let x = p + "mlp.experts."
-                let experts = ExpertWeights(
-                    gateUp: try mxfp4(x + "gate_up_proj", blocksName: x + "gate_up_proj_blocks",
-                                      scalesName: x + "gate_up_proj_scales", rows: 2 * I, cols: H),
-                    gateUpBias: try bf16(x + "gate_up_proj_bias", [E, 2 * I]),
-                    down: try mxfp4(x + "down_proj", blocksName: x + "down_proj_blocks",
-                                    scalesName: x + "down_proj_scales", rows: H, cols: I),
-                    downBias: try bf16(x + "down_proj_bias", [E, H]))
-                layers.append(LayerWeights(
-                    index: l, isSliding: c.isSliding(layer: l),
-                    inputNorm: try bf16(p + "input_layernorm.weight", [H]),
-                    q: try bf16(p + "self_attn.q_proj.weight", [q, H]),
-                    qBias: try bf16(p + "self_attn.q_proj.bias", [q]),
-                    k: try bf16(p + "self_attn.k_proj.weight", [kv, H]),
-                    kBias: try bf16(p + "self_attn.k_proj.bias", [kv]),
-                    v: try bf16(p + "self_attn.v_proj.weight", [kv, H]),
-                    vBias: try bf16(p + "self_attn.v_proj.bias", [kv]),
-                    o: try bf16(p + "self_attn.o_proj.weight", [H, q]),
-                    oBias: try bf16(p + "self_attn.o_proj.bias", [H]),
-                    sinks: try bf16(p + "self_attn.sinks", [c.numAttentionHeads]),
-                    postNorm: try bf16(p + "post_attention_layernorm.weight", [H]),
-                    router: try bf16(p + "mlp.router.weight", [E, H]),
-                    routerBias: try bf16(p + "mlp.router.bias", [E]),
-                    experts: experts))
+                names = LayerTensorNames(inputNorm: p + "input_layernorm.weight", o: p + "self_attn.o_proj.weight",
+                                         oBias: p + "self_attn.o_proj.bias", sinks: p + "self_attn.sinks",
+                                         postNorm: p + "post_attention_layernorm.weight",
+                                         router: p + "mlp.router.weight", routerBias: p + "mlp.router.bias")
+                experts = try expertWeights(gateUp: x + "gate_up_proj", gateUpBias: x + "gate_up_proj_bias",
+                                            down: x + "down_proj", downBias: x + "down_proj_bias", separator: "_")
+                qw = try bf16(p + "self_attn.q_proj.weight", [q, H])
+                qb = try bf16(p + "self_attn.q_proj.bias", [q])
+                kw = try bf16(p + "self_attn.k_proj.weight", [kv, H])
+                kb = try bf16(p + "self_attn.k_proj.bias", [kv])
+                vw = try bf16(p + "self_attn.v_proj.weight", [kv, H])
+                vb = try bf16(p + "self_attn.v_proj.bias", [kv])
             }
+            layers.append(LayerWeights(
+                index: l, isSliding: c.isSliding(layer: l),
+                inputNorm: try bf16(names.inputNorm, [H]),
+                q: qw, qBias: qb, k: kw, kBias: kb, v: vw, vBias: vb,
+                o: try bf16(names.o, [H, q]),
+                oBias: try bf16(names.oBias, [H]),
+                sinks: try bf16(names.sinks, [c.numAttentionHeads]),
+                postNorm: try bf16(names.postNorm, [H]),
+                router: try bf16(names.router, [E, H]),
+                routerBias: try bf16(names.routerBias, [E]),
+                experts: experts))
         }
         self.layers = layers
     }
+}
+
+/// Names of a layer's unfused tensors in one checkpoint layout (HF or openai original).
+private struct LayerTensorNames {
+    let inputNorm, o, oBias, sinks, postNorm, router, routerBias: String
 }

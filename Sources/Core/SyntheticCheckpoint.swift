@@ -99,9 +99,8 @@ public enum SyntheticCheckpoint {
                              maxShardBytes: Int? = nil, sparse: Bool = false,
                              progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Int {
         try config.validate(file: "synthetic config")
-        let fm = FileManager.default
-        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        try config.jsonData().write(to: directory.appendingPathComponent("config.json"))
+        try makeDirectories(directory)
+        try writeFile(try config.jsonData(), path: directory.appendingPathComponent("config.json").path)
 
         let specs = tensors(config)
         let limit = maxShardBytes ?? defaultMaxShardBytes(config)
@@ -118,50 +117,93 @@ public enum SyntheticCheckpoint {
             "model-" + String(format: "%05d", k) + "-of-" + String(format: "%05d", last) + ".safetensors"
         }
         var weightMap: [String: String] = [:]
+        for (k, members) in shards.enumerated() { for i in members { weightMap[specs[i].name] = shardName(k) } }
+        // Shards are independent (each tensor has its own seed), so they are written in parallel.
+        let lock = NSLock()
         var done = 0
-        var buffer = [UInt8](repeating: 0, count: 16 << 20)   // streaming buffer, 16 MiB
-        for (k, members) in shards.enumerated() {
-            var plan = SafetensorsWriterPlan()
-            for i in members { plan.add(specs[i].name, specs[i].dtype, specs[i].shape); weightMap[specs[i].name] = shardName(k) }
-            let path = directory.appendingPathComponent(shardName(k)).path
-            guard let fp = fopen(path, "wb") else {
-                throw CheckpointError.io(file: path, reason: "cannot create: \(String(cString: strerror(errno)))")
-            }
-            defer { fclose(fp) }
-            func put(_ p: UnsafeRawPointer, _ n: Int) throws {
-                if fwrite(p, 1, n, fp) != n {
-                    throw CheckpointError.io(file: path, reason: "write failed: \(String(cString: strerror(errno))) (disk full?)")
+        var firstError: Error?
+        DispatchQueue.concurrentPerform(iterations: shards.count) { k in
+            do {
+                try writeShard(specs: specs, members: shards[k], path: directory.appendingPathComponent(shardName(k)).path,
+                               seed: seed, sparse: sparse) { n in
+                    lock.lock(); done += n; let d = done; lock.unlock()
+                    progress?(d, total)
                 }
-            }
-            let header = plan.header()
-            try header.withUnsafeBytes { try put($0.baseAddress!, $0.count) }
-            if sparse {
-                fflush(fp)
-                if ftruncate(fileno(fp), off_t(header.count + plan.dataBytes)) != 0 {
-                    throw CheckpointError.io(file: path, reason: "ftruncate failed: \(String(cString: strerror(errno)))")
-                }
-                done += plan.dataBytes
-                continue
-            }
-            for i in members {
-                let s = specs[i]
-                var rng = Xorshift(seed: CounterRNG.mix(seed &+ CounterRNG.mix(UInt64(i) &+ 0x5EED)))
-                var remaining = s.byteCount
-                while remaining > 0 {
-                    let n = min(remaining, buffer.count)
-                    buffer.withUnsafeMutableBytes { fill($0.baseAddress!, bytes: n, s.fill, &rng) }
-                    try buffer.withUnsafeBytes { try put($0.baseAddress!, n) }
-                    remaining -= n
-                    done += n
-                    progress?(done, total)
-                }
+            } catch {
+                lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
             }
         }
+        if let firstError { throw firstError }
         // Index (keys sorted for stable output).
         let entries = weightMap.sorted { $0.key < $1.key }.map { "    \"\($0.key)\": \"\($0.value)\"" }.joined(separator: ",\n")
         let index = "{\n  \"metadata\": {\n    \"total_size\": \(total)\n  },\n  \"weight_map\": {\n\(entries)\n  }\n}\n"
-        try Data(index.utf8).write(to: directory.appendingPathComponent("model.safetensors.index.json"))
+        try writeFile(Data(index.utf8), path: directory.appendingPathComponent("model.safetensors.index.json").path)
         return total
+    }
+
+    /// Writes one shard: header, then each member tensor's bytes (or a sparse extension).
+    private static func writeShard(specs: [Spec], members: [Int], path: String, seed: UInt64, sparse: Bool,
+                                   advanced: (Int) -> Void) throws {
+        var plan = SafetensorsWriterPlan()
+        for i in members { plan.add(specs[i].name, specs[i].dtype, specs[i].shape) }
+        guard let fp = fopen(path, "wb") else {
+            throw CheckpointError.io(file: path, reason: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(fp) }
+        func put(_ p: UnsafeRawPointer, _ n: Int) throws {
+            if fwrite(p, 1, n, fp) != n {
+                throw CheckpointError.io(file: path, reason: "write failed: \(String(cString: strerror(errno))) (disk full?)")
+            }
+        }
+        let header = plan.header()
+        try header.withUnsafeBytes { try put($0.baseAddress!, $0.count) }
+        if sparse {
+            fflush(fp)
+            if ftruncate(fileno(fp), off_t(header.count + plan.dataBytes)) != 0 {
+                throw CheckpointError.io(file: path, reason: "ftruncate failed: \(String(cString: strerror(errno)))")
+            }
+            advanced(plan.dataBytes)
+            return
+        }
+        var buffer = [UInt8](repeating: 0, count: 16 << 20)   // streaming buffer, 16 MiB
+        for i in members {
+            let s = specs[i]
+            var rng = Xorshift(seed: CounterRNG.mix(seed &+ CounterRNG.mix(UInt64(i) &+ 0x5EED)))
+            var remaining = s.byteCount
+            while remaining > 0 {
+                let n = min(remaining, buffer.count)
+                buffer.withUnsafeMutableBytes { fill($0.baseAddress!, bytes: n, s.fill, &rng) }
+                try buffer.withUnsafeBytes { try put($0.baseAddress!, n) }
+                remaining -= n
+                advanced(n)
+            }
+        }
+    }
+
+    /// `mkdir -p directory`; a failure is `CheckpointError.io` with the system's reason (Foundation's
+    /// errors here read "The operation could not be completed").
+    static func makeDirectories(_ directory: URL) throws {
+        var path = ""
+        for component in directory.standardizedFileURL.pathComponents {
+            path = component == "/" ? "/" : (path.hasSuffix("/") ? path : path + "/") + component
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                throw CheckpointError.io(file: directory.path, reason: "cannot create the directory: \(reason)"
+                                         + (path == directory.standardizedFileURL.path ? "" : " (at \(path))"))
+            }
+        }
+    }
+
+    /// Writes `data` to `path` (created or truncated); a failure is `CheckpointError.io` with the reason.
+    static func writeFile(_ data: Data, path: String) throws {
+        guard let fp = fopen(path, "wb") else {
+            throw CheckpointError.io(file: path, reason: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, fp) }
+        let closed = fclose(fp)
+        if written != data.count || closed != 0 {
+            throw CheckpointError.io(file: path, reason: "write failed: \(String(cString: strerror(errno))) (disk full?)")
+        }
     }
 
     /// xorshift64* — fast 64-bit words for bulk random bytes.

@@ -21,5 +21,9 @@ EMBED(gptoss_kernel_rope_cu, "../CUDABackend/kernels/rope.cu")
 EMBED(gptoss_kernel_attention_cu, "../CUDABackend/kernels/attention.cu")
 EMBED(gptoss_kernel_moe_cu, "../CUDABackend/kernels/moe.cu")
 EMBED(gptoss_kernel_sample_cu, "../CUDABackend/kernels/sample.cu")
+EMBED(gptoss_kernel_tensor_core_h, "../CUDABackend/kernels/tensor_core.h")
+EMBED(gptoss_kernel_tc_gemm_cu, "../CUDABackend/kernels/tc_gemm.cu")
+EMBED(gptoss_kernel_tc_attention_cu, "../CUDABackend/kernels/tc_attention.cu")
+EMBED(gptoss_kernel_decode_cu, "../CUDABackend/kernels/decode.cu")
 
 .section .note.GNU-stack, "", @progbits

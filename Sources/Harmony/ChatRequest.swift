@@ -25,6 +25,7 @@ public struct ChatToolCall: Sendable, Equatable {
     public init(id: String?, name: String, arguments: String) { self.id = id; self.name = name; self.arguments = arguments }
 }
 
+/// An assistant turn of the history: reasoning, text and tool calls.
 public struct ChatAssistantMessage: Sendable, Equatable {
     /// `reasoning_content`; nil when null, missing or "".
     public var reasoning: String?
@@ -47,6 +48,7 @@ public struct ChatToolMessage: Sendable, Equatable {
     }
 }
 
+/// One message of a chat-completions request, by role.
 public enum ChatMessage: Sendable, Equatable {
     /// Text of a system message (array parts concatenated); nil when null/missing/"".
     case system(String?)

@@ -150,8 +150,19 @@ extension ChatRequest {
             throw .wrongType(path: path, expected: "object", found: value.typeName)
         }
         let id = try optionalString(obj["id"], "\(path).id")
+        let (f, name) = try functionEnvelope(obj, path: path, kind: "tool calls")
+        guard let args = try optionalString(f["arguments"], "\(path).function.arguments") else {
+            throw .missingField(path: "\(path).function.arguments")
+        }
+        return ChatToolCall(id: id, name: name, arguments: args)
+    }
+
+    /// The `{"type": "function", "function": {"name": ...}}` envelope shared by tools and assistant tool
+    /// calls: the function object and its name. `kind` names them in the error ("tools", "tool calls").
+    private static func functionEnvelope(_ obj: JSONObject, path: String,
+                                         kind: String) throws(ChatRequestError) -> (function: JSONObject, name: String) {
         if let type = try optionalString(obj["type"], "\(path).type"), type != "function" {
-            throw .invalidValue(path: "\(path).type", message: "only \"function\" tool calls are supported, found \"\(type)\"")
+            throw .invalidValue(path: "\(path).type", message: "only \"function\" \(kind) are supported, found \"\(type)\"")
         }
         guard let fn = obj["function"], !fn.isNull else { throw .missingField(path: "\(path).function") }
         guard case .object(let f) = fn else {
@@ -160,10 +171,7 @@ extension ChatRequest {
         guard let name = try optionalString(f["name"], "\(path).function.name") else {
             throw .missingField(path: "\(path).function.name")
         }
-        guard let args = try optionalString(f["arguments"], "\(path).function.arguments") else {
-            throw .missingField(path: "\(path).function.arguments")
-        }
-        return ChatToolCall(id: id, name: name, arguments: args)
+        return (f, name)
     }
 
     /// `content` as text parts: a string is one part; an array holds `{"type": "text", "text": ...}`
@@ -203,16 +211,7 @@ extension ChatRequest {
         guard case .object(let obj) = value else {
             throw .wrongType(path: path, expected: "object", found: value.typeName)
         }
-        if let type = try optionalString(obj["type"], "\(path).type"), type != "function" {
-            throw .invalidValue(path: "\(path).type", message: "only \"function\" tools are supported, found \"\(type)\"")
-        }
-        guard let fn = obj["function"], !fn.isNull else { throw .missingField(path: "\(path).function") }
-        guard case .object(let f) = fn else {
-            throw .wrongType(path: "\(path).function", expected: "object", found: fn.typeName)
-        }
-        guard let name = try optionalString(f["name"], "\(path).function.name") else {
-            throw .missingField(path: "\(path).function.name")
-        }
+        let (f, name) = try functionEnvelope(obj, path: path, kind: "tools")
         if name.isEmpty { throw .invalidValue(path: "\(path).function.name", message: "function name is empty") }
         let description = try optionalString(f["description"], "\(path).function.description") ?? ""
         var parameters: JSONValue? = nil

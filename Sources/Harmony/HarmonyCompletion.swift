@@ -13,6 +13,7 @@ public enum HarmonyFinishReason: String, Sendable, Equatable {
     case length
 }
 
+/// The chat-completions answer assembled from stream-parser events.
 public struct HarmonyCompletion: Sendable, Equatable {
     /// Text of `analysis` messages that are not tool calls (→ `reasoning_content`).
     public private(set) var reasoning = ""

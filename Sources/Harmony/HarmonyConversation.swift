@@ -73,6 +73,7 @@ public enum HarmonyContent: Sendable, Equatable {
     case developer(DeveloperContent)
 }
 
+/// One harmony message: author, content items, optional channel and recipient (spec §6.2).
 public struct HarmonyMessage: Sendable, Equatable {
     public var author: HarmonyAuthor
     public var content: [HarmonyContent]

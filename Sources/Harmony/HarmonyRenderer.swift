@@ -3,7 +3,8 @@
 // (§6.6), the completion prompt suffix and the stop set (§6.5). Tool schemas are in
 // ToolNamespaceRenderer.swift.
 
-public struct HarmonyRenderer {
+/// Renders conversations and chat-completions requests to harmony token ids (spec §6).
+public struct HarmonyRenderer: Sendable {
     /// Sampling stops on `<|return|>` and `<|call|>` (spec §6.5); `<|end|>` only closes one message.
     public static let stopTokens: [UInt32] = [HarmonySpecialToken.return.id, HarmonySpecialToken.call.id]
 

@@ -47,12 +47,17 @@ public struct HarmonyToolCall: Sendable, Equatable {
     public var channel: String?
     public var contentType: String?
 
+    public init(recipient: String, arguments: String, channel: String? = nil, contentType: String? = nil) {
+        self.recipient = recipient; self.arguments = arguments; self.channel = channel; self.contentType = contentType
+    }
+
     /// The function name when the recipient is `functions.NAME`, else nil.
     public var functionName: String? {
         recipient.hasPrefix("functions.") ? String(recipient.dropFirst("functions.".count)) : nil
     }
 }
 
+/// What the parser reports as tokens arrive, in order.
 public enum HarmonyStreamEvent: Sendable, Equatable {
     /// A header was parsed (after `<|message|>`).
     case messageStart(HarmonyHeader)
@@ -68,7 +73,9 @@ public enum HarmonyStreamEvent: Sendable, Equatable {
     case malformed(reason: String, text: String)
 }
 
-public struct HarmonyStreamParser {
+/// Incremental harmony parser: feed sampled ids with `process`, then `finish`; completed messages
+/// and tool calls accumulate in `messages` / `toolCalls`.
+public struct HarmonyStreamParser: Sendable {
     /// Longest header accepted, in tokens; a longer one is reported and treated as content.
     public static let maxHeaderTokens = 256
 

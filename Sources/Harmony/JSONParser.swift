@@ -15,6 +15,7 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String { "invalid JSON at line \(line), column \(column): \(message)" }
 }
 
+/// Strict RFC 8259 parser into the order-preserving `JSONValue` (errors carry line and column).
 public enum JSONParser {
     /// Deepest nesting of arrays/objects accepted (deeper input is rejected, not a stack overflow).
     public static let maxDepth = 512

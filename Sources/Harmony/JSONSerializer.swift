@@ -20,6 +20,7 @@ extension JSONValue {
     }
 }
 
+/// Writes `JSONValue` as compact JSON (see the file header for escaping and number styles).
 public enum JSONSerializer {
     public static func write(_ value: JSONValue, numbers: JSONNumberStyle, into out: inout String) {
         switch value {
@@ -79,15 +80,89 @@ public enum JSONSerializer {
 }
 
 /// Number formatting shared by the serializer and the tool-schema renderer.
+///
+/// openai-harmony receives tool schemas from Python: `json.loads` (exact), then `json.dumps` (Python's
+/// shortest repr, integers as exact digits), then Rust's serde_json parses that text with its default
+/// *fast* float parser (significand as u64, then one multiply or divide by a power of ten: not always
+/// correctly rounded), and finally prints with ryu. `harmony(_:)` reproduces that chain so that every
+/// default renders to the same digits as openai-harmony's output.
 public enum JSONNumberFormatter {
-    /// The harmony (serde_json) text of a JSON number: an integer literal that fits 64 bits prints in
-    /// plain decimal; anything else goes through f64 and prints in ryu's shortest form.
+    /// The harmony text of a JSON number (see the type's comment).
     public static func harmony(_ n: JSONNumber) -> String {
         if n.isIntegerLiteral {
-            if let v = Int64(n.text) { return String(v) }
-            if let v = UInt64(n.text) { return String(v) }
+            // Python keeps integers exact and writes them back as digits ("-0" becomes 0).
+            let negative = n.text.hasPrefix("-")
+            let digits = Array((negative ? n.text.dropFirst() : Substring(n.text)).utf8)
+            if digits == [UInt8(ascii: "0")] { return "0" }
+            var significand: UInt64 = 0
+            var k = 0
+            while k < digits.count {
+                let d = UInt64(digits[k] - 0x30)
+                let (m, o1) = significand.multipliedReportingOverflow(by: 10)
+                let (v, o2) = m.addingReportingOverflow(d)
+                if o1 || o2 { break }
+                significand = v
+                k += 1
+            }
+            if k == digits.count {
+                if !negative { return String(significand) }
+                if significand <= UInt64(Int64.max) + 1 { return "-" + String(significand) }
+                return shortest(-Double(significand))  // serde_json: too negative for i64 → f64
+            }
+            // Longer than u64: the remaining digits only scale (serde_json's parse_long_integer).
+            return shortest(serdeFromParts(negative: negative, significand: significand, exponent: digits.count - k))
         }
-        return shortest(n.doubleValue)
+        let d = n.doubleValue
+        guard d.isFinite else { return "null" }
+        if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
+        let (digits, exponent) = shortestDigits(Swift.abs(d))
+        let significand = UInt64(digits) ?? 0  // at most 17 digits: always fits
+        return shortest(serdeFromParts(negative: d.sign == .minus, significand: significand, exponent: exponent))
+    }
+
+    /// Powers of ten as correctly rounded doubles (serde_json's POW10 table).
+    private static let pow10: [Double] = (0...308).map { Double("1e\($0)") ?? .infinity }
+
+    /// serde_json's `f64_from_parts` without the `float_roundtrip` feature.
+    static func serdeFromParts(negative: Bool, significand: UInt64, exponent: Int) -> Double {
+        var f = Double(significand)
+        var e = exponent
+        while true {
+            if Swift.abs(e) <= 308 {
+                if e >= 0 { f *= pow10[e] } else { f /= pow10[-e] }
+                break
+            }
+            if f == 0 { break }
+            if e >= 0 { return negative ? -.infinity : .infinity }
+            f /= 1e308
+            e += 308
+        }
+        return negative ? -f : f
+    }
+
+    /// The shortest round-trip decimal digits of a positive finite double: value = digits × 10^exponent,
+    /// digits without leading or trailing zeros.
+    static func shortestDigits(_ value: Double) -> (digits: String, exponent: Int) {
+        // Swift's description holds the shortest round-trip digits ("1e-07", "12345.678", "1.5e+20").
+        var text = value.description
+        var exp10 = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exp10 = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        var digits: String
+        var fractionDigits = 0
+        if let dot = text.firstIndex(of: ".") {
+            let fracPart = text[text.index(after: dot)...]
+            digits = String(text[..<dot]) + fracPart
+            fractionDigits = fracPart.count
+        } else {
+            digits = text
+        }
+        var exponent = exp10 - fractionDigits
+        while digits.count > 1 && digits.first == "0" { digits.removeFirst() }
+        while digits.count > 1 && digits.last == "0" { digits.removeLast(); exponent += 1 }
+        return (digits, exponent)
     }
 
     /// Shortest round-trip text of a finite double in ryu's layout (as Rust's serde_json prints it):
@@ -95,31 +170,10 @@ public enum JSONNumberFormatter {
     public static func shortest(_ value: Double) -> String {
         guard value.isFinite else { return "null" }
         if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
-        // Swift's description holds the shortest round-trip digits; re-layout them the way ryu does.
-        var text = Swift.abs(value).description  // e.g. "1e-07", "12345.678", "1.5e+20", "0.0001"
-        var exp10 = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exp10 = Int(text[text.index(after: e)...]) ?? 0
-            text = String(text[..<e])
-        }
-        var digits = ""
-        var pointPos = 0  // number of digits before the decimal point in `text`
-        if let dot = text.firstIndex(of: ".") {
-            let intPart = String(text[..<dot])
-            let fracPart = String(text[text.index(after: dot)...])
-            digits = intPart + fracPart
-            pointPos = intPart.count
-        } else {
-            digits = text
-            pointPos = text.count
-        }
-        // Strip leading zeros (adjusting the point) and trailing zeros.
-        while digits.count > 1 && digits.first == "0" { digits.removeFirst(); pointPos -= 1 }
-        while digits.count > 1 && digits.last == "0" { digits.removeLast() }
+        let (digits, k) = shortestDigits(Swift.abs(value))
         let length = digits.count
-        // value = 0.digits * 10^kk  ==  digits * 10^k
-        let kk = pointPos + exp10
-        let k = kk - length
+        // value = digits × 10^k = 0.digits × 10^kk
+        let kk = length + k
         let sign = value.sign == .minus ? "-" : ""
         if k >= 0 && kk <= 16 {
             return sign + digits + String(repeating: "0", count: k) + ".0"

@@ -2,6 +2,8 @@
 // Unicode tables (`Unicode.Scalar.Properties.generalCategory` and `.isWhitespace`, which is the
 // White_Space property that `\s` means in tiktoken's regex). Planes 0 and 1 are cached in a flat
 // table built once per process; other planes are asked of the standard library directly.
+// tiktoken's regex engine (Rust regex-syntax) carries Unicode 16.0 tables, while the standard library
+// may be newer: scalars assigned after `regexUnicodeVersion` (their `age`) count as unassigned (Cn).
 enum CharClass {
     /// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]`: the "upper" letter class of the regex.
     static let upper: UInt8 = 1
@@ -16,6 +18,9 @@ enum CharClass {
     /// `\r` or `\n`
     static let newline: UInt8 = 32
 
+    /// The Unicode version of the regex tables that tiktoken 0.14 uses.
+    static let regexUnicodeVersion: Unicode.Version = (major: 16, minor: 0)
+
     static func compute(_ value: UInt32) -> UInt8 {
         guard let scalar = Unicode.Scalar(value) else { return 0 }
         let props = scalar.properties
@@ -26,10 +31,16 @@ enum CharClass {
         case .modifierLetter, .otherLetter: bits = upper | lower | letter
         case .nonspacingMark, .spacingMark, .enclosingMark: bits = upper | lower
         case .decimalNumber, .letterNumber, .otherNumber: bits = number
-        default: bits = 0
+        // White_Space scalars are all Zs, Zl, Zp or Cc (and date from Unicode 4.0 or earlier).
+        case .spaceSeparator, .lineSeparator, .paragraphSeparator, .control:
+            if props.isWhitespace { bits = space }
+        default: return 0 // unassigned, punctuation, symbols, format, private use
         }
-        if props.isWhitespace { bits |= space }
         if value == 0x0A || value == 0x0D { bits |= newline }
+        if bits & (letter | number | upper) != 0, let age = props.age,
+           age.major > regexUnicodeVersion.major || (age.major == regexUnicodeVersion.major && age.minor > regexUnicodeVersion.minor) {
+            return 0 // newer than tiktoken's tables: unassigned there
+        }
         return bits
     }
 }

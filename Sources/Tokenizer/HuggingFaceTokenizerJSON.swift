@@ -45,51 +45,56 @@ enum HuggingFaceTokenizerJSON {
     static func load(path: String) throws -> Parsed {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "\(error.localizedDescription)" : "no such file"
             throw TokenizerError.vocabularyUnreadable(path: path, reason: reason)
         }
-        return try parse(data, path: path)
+        return try data.withUnsafeBytes { try parse($0.bindMemory(to: UInt8.self), path: path) }
     }
 
-    static func parse(_ data: Data, path: String) throws -> Parsed {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, path: String) throws -> Parsed {
         func malformed(_ problem: String) -> TokenizerError { .malformedTokenizerJSON(path: path, problem: problem) }
-        let root: Any
-        do {
-            root = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw malformed("not valid JSON (\(error.localizedDescription))")
+        var r = JSONReader(bytes, path: path)
+        guard let top = r.peek() else { throw malformed("the file is empty") }
+        guard top == UInt8(ascii: "{") else {
+            if top == UInt8(ascii: "[") || top == UInt8(ascii: "\"") || top == UInt8(ascii: "-") || (top >= 0x30 && top <= 0x39) {
+                throw malformed("the top level is not a JSON object")
+            }
+            throw r.error("expected '{'")
         }
-        guard let object = root as? [String: Any] else { throw malformed("the top level is not a JSON object") }
-        guard let model = object["model"] as? [String: Any] else { throw malformed("no \"model\" object") }
-        if let type = model["type"] as? String, type != "BPE" {
+        var modelType: String? = nil
+        var sawModel = false
+        var builder: RankTableBuilder? = nil
+        var preTokenizer: Any? = nil
+        var addedTokens: Any? = nil
+        var first = true
+        while let key = try r.nextKey(&first) {
+            switch key {
+            case "model":
+                guard r.peek() == UInt8(ascii: "{") else { throw malformed("\"model\" is not an object") }
+                sawModel = true
+                var firstInModel = true
+                while let modelKey = try r.nextKey(&firstInModel) {
+                    switch modelKey {
+                    case "type": modelType = try r.readValue() as? String
+                    case "vocab" where r.peek() == UInt8(ascii: "{"): builder = try readVocab(&r, path: path)
+                    default: try r.skipValue()
+                    }
+                }
+            case "pre_tokenizer": preTokenizer = try r.readValue()
+            case "added_tokens": addedTokens = try r.readValue()
+            default: try r.skipValue()
+            }
+        }
+        try r.expectEnd()
+        guard sawModel else { throw malformed("no \"model\" object") }
+        if let type = modelType, type != "BPE" {
             throw TokenizerError.unsupportedTokenizerJSON(path: path, problem: "model type \"\(type)\" is not BPE")
         }
-        try checkPreTokenizer(object["pre_tokenizer"], path: path)
-        guard let vocab = model["vocab"] as? [String: Any] else { throw malformed("no \"model.vocab\" object") }
+        try checkPreTokenizer(preTokenizer, path: path)
+        guard let builder else { throw malformed("no \"model.vocab\" object") }
 
-        var builder = RankTableBuilder(path: path, expectedCount: vocab.count)
-        let inverse = scalarToByte
-        for (key, value) in vocab {
-            guard let number = value as? NSNumber, let id = UInt32(exactly: number.doubleValue) else {
-                throw malformed("model.vocab[\(debugQuote(key))] is not a non-negative integer id")
-            }
-            if key.isEmpty { throw malformed("model.vocab has an empty key (id \(id))") }
-            var bad: Unicode.Scalar? = nil
-            builder.add(rank: id, line: 0) { out in
-                for scalar in key.unicodeScalars {
-                    let v = Int(scalar.value)
-                    guard v < inverse.count, inverse[v] != 0xFFFF else { bad = scalar; return }
-                    out.append(UInt8(inverse[v]))
-                }
-            }
-            if let bad {
-                throw TokenizerError.unsupportedTokenizerJSON(
-                    path: path,
-                    problem: "model.vocab key \(debugQuote(key)) (id \(id)) has U+\(String(bad.value, radix: 16, uppercase: true)), which is not in the GPT-2 byte-level alphabet")
-            }
-        }
         let table: RankTable
         do {
             table = try builder.build()
@@ -104,15 +109,48 @@ enum HuggingFaceTokenizerJSON {
         }
 
         var added = [(name: String, id: UInt32)]()
-        if let list = object["added_tokens"] as? [[String: Any]] {
-            for (index, entry) in list.enumerated() {
-                guard let content = entry["content"] as? String,
-                      let number = entry["id"] as? NSNumber, let id = UInt32(exactly: number.doubleValue)
+        if let value = addedTokens, !(value is NSNull) {
+            guard let list = value as? [Any] else { throw malformed("\"added_tokens\" is not an array") }
+            for (index, item) in list.enumerated() {
+                guard let entry = item as? [String: Any], let content = entry["content"] as? String,
+                      let number = entry["id"] as? Double, let id = UInt32(exactly: number)
                 else { throw malformed("added_tokens[\(index)] lacks a string \"content\" or an integer \"id\"") }
                 added.append((content, id))
             }
         }
         return Parsed(ranks: table, addedTokens: SpecialTokens(added))
+    }
+
+    /// Streams `model.vocab` (byte-level key -> id) into a RankTableBuilder.
+    private static func readVocab(_ r: inout JSONReader, path: String) throws -> RankTableBuilder {
+        func malformed(_ problem: String) -> TokenizerError { .malformedTokenizerJSON(path: path, problem: problem) }
+        var builder = RankTableBuilder(path: path, expectedCount: 200_000)
+        let inverse = scalarToByte
+        var keyBytes = [UInt8]()
+        keyBytes.reserveCapacity(256)
+        var bad: Unicode.Scalar? = nil
+        var first = true
+        while true {
+            keyBytes.removeAll(keepingCapacity: true)
+            bad = nil
+            let more = try r.nextKey(&first) { scalar in
+                let v = Int(scalar.value)
+                if v < inverse.count, inverse[v] != 0xFFFF { keyBytes.append(UInt8(inverse[v])) } else if bad == nil { bad = scalar }
+            }
+            if !more { break }
+            var key: String { byteLevelString(keyBytes) } // for error messages only (omits a bad scalar)
+            guard let id = try r.readUInt32() else {
+                throw malformed("model.vocab[\(debugQuote(key))] is not a non-negative integer id")
+            }
+            if keyBytes.isEmpty && bad == nil { throw malformed("model.vocab has an empty key (id \(id))") }
+            if let bad {
+                throw TokenizerError.unsupportedTokenizerJSON(
+                    path: path,
+                    problem: "model.vocab key \(debugQuote(key)) (id \(id)) has U+\(String(bad.value, radix: 16, uppercase: true)), which is not in the GPT-2 byte-level alphabet")
+            }
+            builder.add(rank: id, line: 0) { $0.append(contentsOf: keyBytes) }
+        }
+        return builder
     }
 
     /// Accepts no pre-tokenizer, or ones that split with the o200k regex and apply ByteLevel without

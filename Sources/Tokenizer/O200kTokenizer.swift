@@ -78,6 +78,11 @@ public final class O200kTokenizer: Sendable {
         return out
     }
 
+    /// `encode` with the allowed special-token names given as a set.
+    public func encode(_ text: String, allowedSpecial: Set<String>) throws -> [UInt32] {
+        try encode(text, allowedSpecial: .only(allowedSpecial))
+    }
+
     /// Encodes UTF-8 bytes; throws `invalidUTF8` (with the offset of the first bad byte) if they are
     /// not valid UTF-8.
     public func encode(utf8 bytes: [UInt8], allowedSpecial: AllowedSpecial = .none) throws -> [UInt32] {
@@ -95,12 +100,10 @@ public final class O200kTokenizer: Sendable {
         case .all:
             return allSpecials
         case .only(let names):
-            var chosen = [String: UInt32]()
-            for name in names {
-                guard let id = specialTokens.idsByName[name] else { throw TokenizerError.unknownSpecialToken(name) }
-                chosen[name] = id
+            guard let matcher = allSpecials.restricted(to: names) else {
+                throw TokenizerError.unknownSpecialToken(allSpecials.firstUnknown(in: names) ?? "")
             }
-            return SpecialMatcher(names: chosen)
+            return matcher
         }
     }
 

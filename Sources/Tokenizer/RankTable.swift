@@ -40,7 +40,7 @@ final class RankTable: @unchecked Sendable {  // immutable after init; the buffe
         let starts = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: offsets.count)
         _ = starts.initialize(from: offsets)
         var capacity = 1024
-        while capacity < n * 2 + 2 { capacity <<= 1 }
+        while capacity < n + n / 4 { capacity <<= 1 }
         let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: capacity)
         slots.initialize(repeating: Slot(key: 0, rank: 0, length: 0))
         let mask = capacity - 1

@@ -53,7 +53,7 @@ public struct SpecialTokens: Sendable, Equatable {
 }
 
 /// Which special-token strings `encode` recognizes in text.
-public enum AllowedSpecial: Sendable, Equatable, ExpressibleByArrayLiteral {
+public enum AllowedSpecial: Sendable, Equatable {
     /// Every special token of the tokenizer.
     case all
     /// Only these names (each must be a special token of the tokenizer).
@@ -61,37 +61,70 @@ public enum AllowedSpecial: Sendable, Equatable, ExpressibleByArrayLiteral {
 
     /// No special tokens: the same as `encodeOrdinary`.
     public static let none = AllowedSpecial.only([])
-
-    public init(arrayLiteral elements: String...) { self = .only(Set(elements)) }
 }
 
 /// Finds the leftmost occurrence of any of a set of special-token strings (longest wins at one position).
+/// The byte-keyed table of all names is built once per tokenizer; `restricted(to:)` makes a cheap
+/// per-call view that only accepts some of them.
 struct SpecialMatcher: Sendable {
-    private let table: RankTable?          // index of each allowed name by its bytes
-    private let ids: [UInt32]              // [names] id of each index
-    private let lengthsByFirstByte: [[Int]] // [256] distinct lengths of names starting with that byte, longest first
+    private let table: RankTable?            // index of each name by its bytes
+    private let ids: [UInt32]                // [names] id of each index
+    private let indexByName: [String: Int]
+    private let allowed: [Bool]?             // [names] nil = every name is allowed
+    private let lengthsByFirstByte: [[Int]]  // [256] distinct lengths of allowed names starting with that byte, longest first
 
     init(names: [String: UInt32]) {
-        let sorted = names.sorted { $0.key < $1.key }
-        var builder = RankTableBuilder(path: "<special tokens>", expectedCount: sorted.count)  // arena is padded
-        var lengths = [Set<Int>](repeating: [], count: 256)
+        let sorted = names.filter { !$0.key.isEmpty }.sorted { $0.key < $1.key }
+        var builder = RankTableBuilder(path: "<special tokens>", expectedCount: sorted.count)
         var ids = [UInt32]()
+        var indexByName = [String: Int]()
         for (index, (name, id)) in sorted.enumerated() {
-            let bytes = Array(name.utf8)
-            guard let first = bytes.first else { continue }
-            builder.add(rank: UInt32(ids.count), line: index + 1) { $0.append(contentsOf: bytes) }
+            builder.add(rank: UInt32(index), line: index + 1) { $0.append(contentsOf: name.utf8) }
             ids.append(id)
-            lengths[Int(first)].insert(bytes.count)
+            indexByName[name] = index
         }
         self.ids = ids
+        self.indexByName = indexByName
         self.table = ids.isEmpty ? nil : try? builder.build() // names are distinct, so build cannot fail
-        self.lengthsByFirstByte = lengths.map { $0.sorted(by: >) }
+        self.allowed = nil
+        self.lengthsByFirstByte = SpecialMatcher.lengths(of: sorted.map(\.key))
     }
 
-    var isEmpty: Bool { table == nil }
+    private init(_ base: SpecialMatcher, allowed: [Bool], names: [String]) {
+        table = base.table
+        ids = base.ids
+        indexByName = base.indexByName
+        self.allowed = allowed
+        lengthsByFirstByte = SpecialMatcher.lengths(of: names)
+    }
 
-    /// The first special token at or after `from`: (start, end, id), or nil. `RankTable.readPadding`
-    /// bytes past the end of `text` must be readable.
+    private static func lengths(of names: [String]) -> [[Int]] {
+        var lengths = [Set<Int>](repeating: [], count: 256)
+        for name in names {
+            if let first = name.utf8.first { lengths[Int(first)].insert(name.utf8.count) }
+        }
+        return lengths.map { $0.sorted(by: >) }
+    }
+
+    /// A view accepting only `names`, which must all be known (else nil).
+    func restricted(to names: Set<String>) -> SpecialMatcher? {
+        var mask = [Bool](repeating: false, count: ids.count)
+        for name in names {
+            guard let index = indexByName[name] else { return nil }
+            mask[index] = true
+        }
+        return SpecialMatcher(self, allowed: mask, names: Array(names))
+    }
+
+    /// The first name of `names` that this matcher does not know.
+    func firstUnknown(in names: Set<String>) -> String? {
+        names.sorted().first { indexByName[$0] == nil }
+    }
+
+    var isEmpty: Bool { table == nil || allowed?.contains(true) == false }
+
+    /// The first allowed special token at or after `from`: (start, end, id), or nil.
+    /// `RankTable.readPadding` bytes past the end of `text` must be readable.
     func nextMatch(in text: UnsafeBufferPointer<UInt8>, from: Int) -> (start: Int, end: Int, id: UInt32)? {
         guard let table else { return nil }
         let base = text.baseAddress!
@@ -102,7 +135,7 @@ struct SpecialMatcher: Sendable {
             if !lengths.isEmpty {
                 for length in lengths where i + length <= n {
                     let r = table.rank(base + i, length)
-                    if r != RankTable.noRank { return (i, i + length, ids[Int(r)]) }
+                    if r != RankTable.noRank && (allowed?[Int(r)] ?? true) { return (i, i + length, ids[Int(r)]) }
                 }
             }
             i += 1

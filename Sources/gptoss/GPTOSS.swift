@@ -2,9 +2,10 @@
 import ArgumentParser
 
 @main
-struct GPTOSS: ParsableCommand {
+struct GPTOSS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gptoss",
         abstract: "Inference engine for gpt-oss-20b and gpt-oss-120b (CPU and CUDA).",
-        subcommands: [Tokenize.self, Render.self, Synth.self, Logits.self, Kernels.self, CUDACheck.self, Bench.self])
+        subcommands: [Generate.self, Chat.self, Batch.self, Tokenize.self, Render.self, Synth.self, Logits.self,
+                      Kernels.self, CUDACheck.self, Bench.self])
 }

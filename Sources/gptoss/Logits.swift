@@ -29,16 +29,15 @@ struct Logits: ParsableCommand {
 
     func validate() throws {
         guard device == "cpu" else { throw ValidationError("unknown device '\(device)'; available: cpu") }
+        if let threads, !(1...ModelOptions.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(ModelOptions.maxThreads), got \(threads)")
+        }
         _ = try parseTokens()
     }
 
+    /// The ids of --tokens (the same parser as generate --prompt-tokens); a usage error when malformed.
     func parseTokens() throws -> [Int32] {
-        let parts = tokens.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let ids = parts.compactMap { Int32($0) }
-        guard !parts.isEmpty, ids.count == parts.count, ids.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("--tokens must be comma-separated non-negative integers, got '\(tokens)'")
-        }
-        return ids
+        do { return try Prompt.parseTokenList(tokens, option: "--tokens") } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {

@@ -31,8 +31,10 @@ struct Render: ParsableCommand {
         if request == "-" {
             bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
         } else {
-            guard let data = FileManager.default.contents(atPath: request) else {
-                throw RenderFailure(description: "render: cannot read request file \(request)")
+            // FileHandle also reads pipes such as /dev/fd/N (process substitution).
+            guard let handle = FileHandle(forReadingAtPath: request),
+                  let data = try? handle.readToEnd() ?? Data() else {
+                throw CLIError( "render: cannot read request file \(request)")
             }
             bytes = [UInt8](data)
         }
@@ -40,7 +42,7 @@ struct Render: ParsableCommand {
         do {
             parsed = try ChatRequest.parse(jsonBytes: bytes)
         } catch {
-            throw RenderFailure(description: "render: \(request): \(error.description)")
+            throw CLIError( "render: \(request): \(error.description)")
         }
         let pieces = HarmonyRenderer().piecesForCompletion(parsed, date: date)
         if text {
@@ -49,15 +51,10 @@ struct Render: ParsableCommand {
         }
         let tokenizer: O200kTokenizer
         do { tokenizer = try O200kTokenizer.harmony() } catch {
-            throw RenderFailure(description: "render: cannot load the embedded vocabulary: \(error)")
+            throw CLIError( "render: cannot load the embedded vocabulary: \(error)")
         }
         let ids = HarmonyRenderer.tokenIDs(pieces, encoder: tokenizer)
         let out = "[" + ids.map(String.init).joined(separator: ", ") + "]\n"
         FileHandle.standardOutput.write(Data(out.utf8))
     }
-}
-
-/// A failure reported as one line on stderr (exit status 1), without the usage text.
-private struct RenderFailure: Error, CustomStringConvertible {
-    let description: String
 }

@@ -43,9 +43,3 @@ struct Synth: ParsableCommand {
         }
     }
 }
-
-/// An error whose message is printed as is (no stack trace) with a non-zero exit.
-struct CLIError: Error, CustomStringConvertible {
-    var description: String
-    init(_ message: String) { description = message }
-}

@@ -44,14 +44,14 @@ struct Tokenize: ParsableCommand {
             out += "]\n"
             FileHandle.standardOutput.write(Data(out.utf8))
         } catch let error as TokenizerError {
-            throw TokenizeFailure.message("tokenize: \(error.description)")
+            throw CLIError("tokenize: \(error.description)")
         }
     }
 
     private func readInput() throws -> [UInt8] {
         if file == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw TokenizeFailure.message("tokenize: cannot read input file \(file)")
+            throw CLIError("tokenize: cannot read input file \(file)")
         }
         return [UInt8](data)
     }
@@ -71,10 +71,4 @@ struct Tokenize: ParsableCommand {
         print(String(format: "vocabulary load %.3f s; %d bytes -> %d tokens; best of %d passes %.4f s = %.2f MB/s",
                      loadSeconds, bytes.count, tokens, passes, best, mb / best))
     }
-}
-
-/// A failure reported as one line on stderr (exit status 1), without the usage text.
-private struct TokenizeFailure: Error, CustomStringConvertible {
-    let description: String
-    static func message(_ text: String) -> TokenizeFailure { TokenizeFailure(description: text) }
 }

@@ -53,8 +53,10 @@ final class CUDABackendTests: XCTestCase {
 
     func testEveryLaunchedKernelIsInTheEmbeddedSources() {
         let text = KernelSources.all.map(\.text).joined()
-        XCTAssertEqual(KernelSources.all.count, 6)
-        for s in KernelSources.all { XCTAssertTrue(s.text.contains("#include \"gptoss_common.h\""), s.name) }
+        XCTAssertGreaterThanOrEqual(KernelSources.all.count, 7)
+        for s in KernelSources.all {
+            XCTAssertTrue(s.text.contains("#include \"gptoss_common.h\"") || s.text.contains("#include \"tensor_core.h\""), s.name)
+        }
         for k in ["f32_bf16w_embedding", "f32_bf16w_rmsnorm", "f32_bf16w_matmul_bias_t1", "f32_bf16w_matmul_bias_t4",
                   "f32_bf16w_matmul_bias_t8", "f32_rope_kv_write", "f32_attention_sinks", "f32_attention_combine",
                   "f32_moe_route", "f32_mf4w_moe_gate_up_swiglu_t1", "f32_mf4w_moe_gate_up_swiglu_t8",
@@ -62,6 +64,37 @@ final class CUDABackendTests: XCTestCase {
             XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)("), k)
         }
         XCTAssertFalse(text.contains("#include <"), "kernels must not include CUDA or system headers")
+    }
+
+    func testDecodeKernelsAreEmbedded() {
+        let decode = KernelSources.all.first { $0.name == "decode.cu" }
+        XCTAssertNotNil(decode)
+        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_logits_argmax"] {
+            let t = decode?.text ?? ""
+            XCTAssertTrue(t.contains("GPTOSS_KERNEL void \(k)(") || t.contains("GPTOSS_KERNEL void DEC_BF16_BOUNDS \(k)(")
+                          || t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS \(k)("), k)
+        }
+    }
+
+    func testTensorCoreKernelsAreEmbedded() {
+        let text = KernelSources.all.map(\.text).joined()
+        XCTAssertTrue(KernelSources.headers.contains { $0.name == "tensor_core.h" })
+        for k in ["f32_to_bf16", "bf16_gemm_tc", "bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc",
+                  "f32_moe_topk_many", "f32_moe_group_many", "bf16_attention_sinks_tc"] {
+            XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)(") || text.contains("GPTOSS_KERNEL void __launch_bounds__(256) \(k)("), k)
+        }
+    }
+
+    func testQueryTilesSplitRunsOfOneSequence() {
+        // Slot 0 positions 5..<40 (35 rows), then two decode rows of slots 1 and 2, then slot 3 positions 0..<3.
+        var rows: [(slot: Int, pos: Int)] = (5..<40).map { (0, $0) }
+        rows += [(1, 17), (2, 9)] + (0..<3).map { (3, $0) }
+        let t = CUDABackend.queryTiles(rows)
+        XCTAssertEqual(t.map { $0.first }, [0, 16, 32, 35, 36, 37])
+        XCTAssertEqual(t.map { $0.count }, [16, 16, 3, 1, 1, 3])
+        // A gap in positions starts a new tile even within one slot.
+        let g = CUDABackend.queryTiles([(0, 0), (0, 1), (0, 5), (0, 6)])
+        XCTAssertEqual(g.map { $0.count }, [2, 2])
     }
 
     func testWeightBytesPerTokenMatchesSpec() {

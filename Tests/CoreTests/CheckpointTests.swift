@@ -92,6 +92,16 @@ final class CheckpointTests: XCTestCase {
         expectError({ if case .fileMissing(let f, _) = $0 { return f.hasSuffix("config.json") }; return false }, "config.json: file not found")
     }
 
+    /// A directory that cannot be created is a CheckpointError naming it, not a raw Cocoa error.
+    func testSyntheticWriteIntoAFileIsAClearError() throws {
+        let target = dir.appendingPathComponent("config.json/sub")   // config.json is a regular file
+        XCTAssertThrowsError(try SyntheticCheckpoint.write(config: SyntheticCheckpoint.config(.tiny), to: target)) { error in
+            guard case .io(let file, let reason) = error as? CheckpointError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, target.path)
+            XCTAssertEqual(reason, "cannot create the directory: Not a directory")
+        }
+    }
+
     func testMissingShard() throws {
         try FileManager.default.removeItem(at: shard1)
         expectError({ if case .fileMissing(let f, _) = $0 { return f == self.shard1.path }; return false },

@@ -124,6 +124,17 @@ final class ConfigTests: XCTestCase {
         assertConfigError("attention_bias", contains: "true or false") { $0["attention_bias"] = 1 }
     }
 
+    /// Sizes whose products overflow Int are refused here; they used to trap in the weight loader.
+    func testSizesTooLargeForAnyTensor() {
+        assertConfigError("num_attention_heads", contains: "too large for any tensor") {
+            $0["num_attention_heads"] = 1 << 62; $0["num_key_value_heads"] = 1 << 62; $0["layer_types"] = nil
+        }
+        assertConfigError("vocab_size", contains: "vocab_size (4611686018427387904) × hidden_size (2880)") {
+            $0["vocab_size"] = 1 << 62
+        }
+        assertConfigError("num_local_experts", contains: "too large for any tensor") { $0["num_local_experts"] = 1 << 58 }
+    }
+
     func testMalformedJSON() {
         XCTAssertThrowsError(try ModelConfig.decode(Data("{\"hidden_size\": ".utf8), file: "x/config.json")) { e in
             XCTAssertTrue("\(e)".hasPrefix("x/config.json: not valid JSON"), "\(e)")

@@ -1,3 +1,4 @@
+// CounterRNG: the counter-based uniform generator every backend samples with (deterministic, in [0, 1)).
 import XCTest
 @testable import Core
 

@@ -66,6 +66,34 @@ final class ChatRequestTests: XCTestCase {
 
     // MARK: bad input
 
+    /// Byte-level mutations of every fixture request either parse or throw; none traps, and whatever
+    /// parses also renders.
+    func testMutatedRequestsNeverCrash() throws {
+        var state: UInt64 = 42
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        let alphabet = Array("{}[]\":,0123456789.eE-+ \\untrfalsenull\u{00}\u{1F}é😀".utf8)
+        var parsed = 0
+        for c in try RenderTests.renderCases() {
+            let original = Array(c.request.utf8)
+            for _ in 0..<60 {
+                var b = original
+                for _ in 0..<(1 + next() % 3) {
+                    let i = next() % max(b.count, 1)
+                    switch next() % 3 {
+                    case 0: b[i] = alphabet[next() % alphabet.count]
+                    case 1: b.remove(at: i)
+                    default: b.insert(alphabet[next() % alphabet.count], at: i)
+                    }
+                }
+                if let r = try? ChatRequest.parse(jsonBytes: b) {
+                    parsed += 1
+                    XCTAssertFalse(HarmonyRenderer().piecesForCompletion(r).isEmpty)
+                }
+            }
+        }
+        XCTAssertGreaterThan(parsed, 0)
+    }
+
     func testInvalidJSON() {
         let e = parseError("{\"messages\": [\n  {\"role\": \"user\", \"content\": \"hi\"},\n]}")
         guard case .invalidJSON(let j)? = e else { return XCTFail("\(String(describing: e))") }
@@ -139,5 +167,17 @@ final class ChatRequestTests: XCTestCase {
                        .missingField(path: "tools[0].function.name"))
         XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f"}}]}]}"#),
                        .missingField(path: "messages[0].tool_calls[0].function.arguments"))
+    }
+
+    /// Tools and assistant tool calls share the {"type": "function", "function": {...}} envelope checks.
+    func testFunctionEnvelopeErrorsForToolsAndToolCalls() {
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"retrieval","function":{"name":"f"}}]}"#),
+                       .invalidValue(path: "tools[0].type", message: "only \"function\" tools are supported, found \"retrieval\""))
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"type":"web","function":{"name":"f","arguments":"{}"}}]}]}"#),
+                       .invalidValue(path: "messages[0].tool_calls[0].type", message: "only \"function\" tool calls are supported, found \"web\""))
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"function":"f"}]}]}"#),
+                       .wrongType(path: "messages[0].tool_calls[0].function", expected: "object", found: "string"))
+        XCTAssertEqual(parseError(#"{"messages":[{"role":"assistant","tool_calls":[{"type":"function","function":{"arguments":"{}"}}]}]}"#),
+                       .missingField(path: "messages[0].tool_calls[0].function.name"))
     }
 }

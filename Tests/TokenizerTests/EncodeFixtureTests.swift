@@ -76,4 +76,21 @@ final class EncodeFixtureTests: XCTestCase {
             XCTAssertEqual(try tok.encode(utf8: Array(c.text.utf8), allowedSpecial: c.allowed ?? .none), c.ids)
         }
     }
+
+    /// One shared tokenizer used from several threads at once gives the same ids as serial use.
+    func testConcurrentEncodingOfSharedTokenizer() throws {
+        let tok = try O200kTokenizer.harmony()
+        let cases = try loadCases().filter { $0.allowed == nil }
+        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 8)
+        defer { results.deallocate() }
+        results.initialize(repeating: false)
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            var ok = true
+            for (i, c) in cases.enumerated() where i % 8 == worker || i % 3 == 0 {
+                if tok.encodeOrdinary(c.text) != c.ids || tok.decode(c.ids) != c.text { ok = false }
+            }
+            results[worker] = ok
+        }
+        XCTAssertEqual(Array(results), [Bool](repeating: true, count: 8))
+    }
 }

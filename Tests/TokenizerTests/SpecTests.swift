@@ -46,6 +46,8 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(Array(tok.tokenBytes(200018)), Array("<|endofprompt|>".utf8))
         XCTAssertEqual(try tok.encode("<|endofprompt|><|reserved_200018|>", allowedSpecial: .all), [200018, 200018])
         XCTAssertEqual(try tok.encode("<|reserved_200018|>", allowedSpecial: ["<|reserved_200018|>"]), [200018])
+        let names: Set<String> = ["<|endofprompt|>"]
+        XCTAssertEqual(try tok.encode("<|endofprompt|>", allowedSpecial: names), [200018])
     }
 
     func testSpecialsAreOrdinaryTextUnlessAllowed() throws {

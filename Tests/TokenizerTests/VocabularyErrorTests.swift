@@ -168,4 +168,39 @@ final class VocabularyErrorTests: XCTestCase {
             XCTAssertEqual(error as? TokenizerError, .vocabularyUnreadable(path: "/nonexistent/tokenizer.json", reason: "no such file"))
         }
     }
+
+    func testTruncatedTokenizerJSONNamesThePosition() throws {
+        let full = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("subset_tokenizer.json")))
+        let path = try Fixtures.temporaryFile([UInt8](full.prefix(full.count / 2)), name: "tokenizer.json")
+        XCTAssertThrowsError(try O200kTokenizer(huggingFaceTokenizerJSON: path)) { error in
+            guard case .malformedTokenizerJSON(_, let problem)? = error as? TokenizerError else { return XCTFail("\(error)") }
+            XCTAssertTrue(problem.hasPrefix("not valid JSON at line "), problem)
+        }
+    }
+
+    func testTokenizerJSONWithEscapedKeys() throws {
+        // All 256 byte-level keys written as \uXXXX escapes, in reverse id order.
+        let keys = (0..<256).reversed().map { b -> String in
+            let scalar = HFAlphabet.scalar(UInt8(b))
+            return "\"\\u\(String(format: "%04x", scalar))\": \(b)"
+        }
+        let json = "{\"model\": {\"vocab\": {\(keys.joined(separator: ", "))}, \"type\": \"BPE\", \"merges\": [[\"a\", \"b\"], \"c d\"]}, \"added_tokens\": null}"
+        let tok = try O200kTokenizer(huggingFaceTokenizerJSON: Fixtures.temporaryFile(json, name: "tokenizer.json"), specialTokens: .none)
+        XCTAssertEqual(tok.ordinaryTokenCount, 256)
+        // A UTF-8 byte-order mark before the JSON is accepted.
+        let withBOM = try O200kTokenizer(huggingFaceTokenizerJSON: Fixtures.temporaryFile([0xEF, 0xBB, 0xBF] + Array(json.utf8), name: "tokenizer.json"), specialTokens: .none)
+        XCTAssertEqual(withBOM.ordinaryTokenCount, 256)
+        for b in 0..<256 { XCTAssertEqual(tok.tokenBytes(UInt32(b)), [UInt8(b)]) }
+        XCTAssertEqual(tok.encodeOrdinary("hi!"), [104, 105, 33])
+    }
+}
+
+/// GPT-2 bytes_to_unicode, written out independently of the module's table.
+enum HFAlphabet {
+    static func scalar(_ b: UInt8) -> UInt32 {
+        let printable = (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b)
+        if printable { return UInt32(b) }
+        let before = (0..<Int(b)).filter { !((33...126).contains($0) || (161...172).contains($0) || (174...255).contains($0)) }.count
+        return 256 + UInt32(before)
+    }
 }

@@ -20,5 +20,9 @@ GPTOSS_BLOB(gptoss_kernel_rope_cu)
 GPTOSS_BLOB(gptoss_kernel_attention_cu)
 GPTOSS_BLOB(gptoss_kernel_moe_cu)
 GPTOSS_BLOB(gptoss_kernel_sample_cu)
+GPTOSS_BLOB(gptoss_kernel_tensor_core_h)
+GPTOSS_BLOB(gptoss_kernel_tc_gemm_cu)
+GPTOSS_BLOB(gptoss_kernel_tc_attention_cu)
+GPTOSS_BLOB(gptoss_kernel_decode_cu)
 
 #endif

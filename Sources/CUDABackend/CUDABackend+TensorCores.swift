@@ -1,0 +1,109 @@
+// CUDABackend+TensorCores: the many-token path (prefill chunks, large decode batches). Steps with at
+// least `tensorCoreMinRows` rows run QKV, o_proj, lm_head, the MXFP4 experts and attention on bf16
+// tensor cores (kernels/tc_gemm.cu, kernels/tc_attention.cu): activations are rounded to bf16 for the
+// mma's A operand, MXFP4 weights are dequantized to bf16 exactly, accumulation stays f32. The router
+// stays on the exact f32 kernel so expert choice matches the CPU except at true near-ties.
+// Numerics: logits differ from the f32 path by ~1e-2 of max|logit| (stated tolerance in cuda-check).
+import Foundation
+
+extension CUDABackendOptions {
+    /// 32 rows, or GPTOSS_TC_MIN_ROWS from the environment (0 disables the tensor-core path).
+    public static var defaultTensorCoreMinRows: Int {
+        if let s = ProcessInfo.processInfo.environment["GPTOSS_TC_MIN_ROWS"], let v = Int(s), v >= 0 { return v }
+        return 32
+    }
+}
+
+extension CUDABackend {
+    /// Parts kept on the f32 kernels inside tensor-core steps, for bisecting numerics:
+    /// GPTOSS_TC_OFF=attn,moe,dense (comma-separated).
+    static let tcOff: Set<String> = Set((ProcessInfo.processInfo.environment["GPTOSS_TC_OFF"] ?? "").split(separator: ",").map(String.init))
+    var tcDense: Bool { !Self.tcOff.contains("dense") }
+    var tcMoE: Bool { !Self.tcOff.contains("moe") }
+
+    /// Assignments per expert tile of the tensor-core expert GEMMs (the kernels' block M).
+    static let tcTileRows = 128
+    /// Query positions per attention tile (tc_attention.cu TA_BQ).
+    public static let tcQueryTile = 16
+
+    func usesTensorCores(rows: Int) -> Bool {
+        let m = options.tensorCoreMinRows
+        return m > 0 && rows >= m && H % 32 == 0 && qDim % 32 == 0 && I % 32 == 0
+    }
+
+    /// The tensor-core attention kernel handles head_dim 64 with ≤ 8 query heads per KV head.
+    var tcAttentionFits: Bool { d == 64 && nH / nKV <= 8 && !Self.tcOff.contains("attn") }
+
+    /// Splits a step's rows into attention query tiles: runs of ≤ `maxRows` consecutive rows of one slot
+    /// at consecutive positions, as (first row, rows) pairs.
+    public static func queryTiles(_ rows: [(slot: Int, pos: Int)], maxRows: Int = tcQueryTile) -> [(first: Int32, count: Int32)] {
+        var out: [(first: Int32, count: Int32)] = []
+        var i = 0
+        while i < rows.count {
+            var j = i + 1
+            while j < rows.count && j - i < maxRows && rows[j].slot == rows[i].slot && rows[j].pos == rows[j - 1].pos + 1 { j += 1 }
+            out.append((Int32(i), Int32(j - i)))
+            i = j
+        }
+        return out
+    }
+
+    /// Uploads the step's query tiles (see `queryTiles`); returns the tile count.
+    func uploadQueryTiles(_ rows: [(slot: Int, pos: Int)]) throws -> Int {
+        let tiles = Self.queryTiles(rows)
+        for (n, t) in tiles.enumerated() { qTilesHost[2 * n] = t.first; qTilesHost[2 * n + 1] = t.count }
+        try device.copyToDevice(qTiles.pointer, UnsafeRawPointer(qTilesHost), 4 * 2 * tiles.count)
+        return tiles.count
+    }
+
+    /// x [rows, k] f32 → bf16 (xBF), then y [rows, n] (+)= x·Wᵀ + bias on tensor cores. W [n, k] bf16.
+    func tcMatmul(_ x: CUdeviceptr, _ w: CUdeviceptr, _ bias: CUdeviceptr, _ y: CUdeviceptr, rows: Int, k: Int, n: Int,
+                  accumulate: Bool) throws {
+        try toBF16(x, count: rows * k)
+        try device.launch("bf16_gemm_tc", grid: ((n + 127) / 128, (rows + 127) / 128, 1), block: 256,
+                          [.ptr(xBF.pointer), .ptr(w), .ptr(bias), .ptr(y), .int(rows), .int(n), .int(k), .int(n),
+                           .i32(accumulate ? 1 : 0)])
+    }
+
+    func toBF16(_ x: CUdeviceptr, count: Int) throws {
+        let blocks = min(4 * device.multiprocessors, (count / 4 + 255) / 256 + 1)
+        try device.launch("f32_to_bf16", grid: (blocks, 1, 1), block: 256, [.ptr(x), .ptr(xBF.pointer), .int(count)])
+    }
+
+    /// Router top-k over many blocks, then grouping by expert into tiles of tcTileRows assignments
+    /// (same outputs as f32_moe_route, which runs in one block).
+    func tcRoute(rows T: Int, maxTiles: Int) throws {
+        try device.memset32(routeCounts.pointer, 0, count: E)
+        try device.launch("f32_moe_topk_many", grid: ((T + 7) / 8, 1, 1), block: 256,
+                          [.ptr(rlogits.pointer), .int(T), .int(E), .int(K), .ptr(topkIdx.pointer), .ptr(topkW.pointer),
+                           .ptr(routeCounts.pointer)])
+        try device.launch("f32_moe_group_many", grid: (1, 1, 1), block: 1024,
+                          [.ptr(topkIdx.pointer), .ptr(routeCounts.pointer), .int(T), .int(E), .int(K), .int(Self.tcTileRows),
+                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .int(maxTiles)])
+    }
+
+    /// MoE experts for the assignments grouped by f32_moe_route (tile = tcTileRows): the normed
+    /// activations `a` → bf16, gate_up + SwiGLU → actBF, down + bias → ye (the combine follows).
+    func tcExperts(_ lw: DeviceLayer, rows T: Int, maxTiles: Int) throws {
+        let c = config
+        try toBF16(a.pointer, count: T * H)
+        try device.launch("bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+                          [.ptr(xBF.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
+                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(actBF.pointer),
+                           .int(H), .int(I), .int(K), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
+        try device.launch("bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+                          [.ptr(actBF.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
+                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(ye.pointer),
+                           .int(H), .int(I)])
+    }
+
+    /// Attention of layer `l` for the uploaded query tiles (q from qkv after RoPE, K/V from the cache).
+    func tcAttention(l: Int, queryTiles: Int, window: Int) throws {
+        let layerKV = maxSlots * maxContext * kvDim * 4
+        try device.launch("bf16_attention_sinks_tc", grid: (queryTiles, nKV, 1), block: (nH / nKV) * 32,
+                          [.ptr(qkv.pointer), .int(qkvw), .ptr(kCache.at(l * layerKV)), .ptr(vCache.at(l * layerKV)),
+                           .ptr(weights.layers[l].sinks), .ptr(meta.pointer + CUdeviceptr(4 * tMax)),
+                           .ptr(meta.pointer + CUdeviceptr(4 * 2 * tMax)), .ptr(qTiles.pointer), .ptr(attn.pointer),
+                           .int(nH), .int(nKV), .int(maxContext), .int(window), .f32(config.attentionScale)])
+    }
+}

@@ -1,0 +1,106 @@
+// DecodePath: the batch-1 decode step (one row, one logits row, one sampled token) issued through the
+// fused kernels of kernels/decode.cu: 7 launches per layer instead of 12, every matrix-vector product
+// streaming its weights once with the input held in registers, RMSNorm fused into the products that
+// consume it, RoPE and the KV write into the QKV product, top-k into the router, the expert combine and
+// residual add into the down product, and the greedy argmax into lm_head. Launches use programmatic
+// dependent launch on sm_90 so a kernel's weight loads overlap the previous kernel's tail.
+// GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons).
+import Core
+import Foundation
+
+/// Device state the fused decode kernels keep between launches (all zero between launches).
+final class DecodeScratch {
+    let counters: DeviceBuffer   // [1024] u32: last-block-done tickets (router, lm_head, down row ranges)
+    let best: DeviceBuffer       // [1] u64: packed (value, index) argmax
+    let enabled: Bool
+
+    /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
+    private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
+
+    init(device: CUDADevice, config c: ModelConfig) throws {
+        counters = try device.alloc(4 * 1024, what: "decode counters")
+        best = try device.alloc(8, what: "decode argmax")
+        try device.memset32(counters.pointer, 0, count: 1024)
+        try device.memset32(best.pointer, 0, count: 2)
+        try device.synchronize()
+        func largestDivisor(of n: Int, from options: [Int]) -> Int { options.first { n % $0 == 0 } ?? 1 }
+        let half = c.headDim / 2
+        qkvPairs = largestDivisor(of: half, from: [4, 2, 1])
+        oRows = 8
+        routerRows = 8
+        gateUpRows = largestDivisor(of: 2 * c.intermediateSize, from: [32, 16, 8, 4, 2])
+        downRows = largestDivisor(of: c.hiddenSize, from: [16, 8, 4, 2, 1])
+        logitRows = 32
+        // GPTOSS_DECODE_ROWS=qkvPairs,oRows,routerRows,gateUpRows,downRows,logitRows overrides the
+        // choices above (for tuning runs); values that do not divide the shapes are ignored.
+        if let spec = ProcessInfo.processInfo.environment["GPTOSS_DECODE_ROWS"] {
+            let v = spec.split(separator: ",").compactMap { Int($0) }
+            if v.count == 6 && v.allSatisfy({ $0 > 0 && $0 <= 64 }) && half % v[0] == 0 && v[0] <= 32
+                && (2 * c.intermediateSize) % v[3] == 0 && v[3] % 2 == 0 && c.hiddenSize % v[4] == 0 {
+                qkvPairs = v[0]; oRows = v[1]; routerRows = v[2]; gateUpRows = v[3]; downRows = v[4]; logitRows = v[5]
+            }
+        }
+        let shapesFit = c.hiddenSize % 32 == 0 && c.intermediateSize % 32 == 0 && c.qDim % 32 == 0
+            && c.hiddenSize <= 3072 && c.intermediateSize <= 3072 && c.qDim <= 4096   // MXFP4 blocks ≤ 192 threads
+            && c.numLocalExperts <= 256 && c.numExpertsPerTok <= 8 && c.headDim % 2 == 0
+            && c.hiddenSize / downRows <= 1024
+        enabled = shapesFit && ProcessInfo.processInfo.environment["GPTOSS_DECODE"] != "0"
+    }
+}
+
+extension CUDABackend {
+    /// Threads per block for an x-stationary product over K inputs (one thread per 32 inputs).
+    private func xsBlock(_ k: Int) -> Int { 32 * ((k / 32 + 31) / 32) }
+    /// Threads per block for an MXFP4 product (one thread per 16 inputs: half a scale block).
+    private func mf4Block(_ k: Int) -> Int { 32 * ((k / 16 + 31) / 32) }
+
+    /// One decode step for a single row (metadata already on the device): token in meta[0], position
+    /// in meta[tMax], slot in meta[2·tMax]; writes logits row 0 and tokensOut[0].
+    func encodeDecodeStep() throws {
+        let c = config, dev = device, ds = decodeScratch
+        let tokens = meta.pointer, pos = meta.pointer + CUdeviceptr(4 * tMax), slot = meta.pointer + CUdeviceptr(8 * tMax)
+        let eps = Float(c.rmsNormEps)
+        let G = nH / nKV
+        let nsplit = max(1, min(maxSplit, (2 * dev.multiprocessors) / nKV))
+        let attSmem = 4 * (G * d + 32 * (d + 1) + 32 * d)
+        let layerKV = maxSlots * maxContext * kvDim * 4
+        let counters = ds.counters.pointer
+        let routerCounter = counters, logitCounter = counters + 4, downCounters = counters + 64
+
+        try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
+        for (l, lw) in weights.layers.enumerated() {
+            let kc = kCache.at(l * layerKV), vc = vCache.at(l * layerKV)
+            let jr = ds.qkvPairs
+            try dev.launch("dec_qkv_rope", grid: ((nH + 2 * nKV) * (d / 2 / jr), 1, 1), block: xsBlock(H), programmatic: true,
+                           [.ptr(h.pointer), .ptr(lw.inputNorm), .f32(eps), .ptr(lw.qkv), .ptr(lw.qkvBias), .ptr(qkv.pointer),
+                            .ptr(invFreq.pointer), .f32(rope.attentionFactor), .ptr(kc), .ptr(vc), .ptr(pos), .ptr(slot),
+                            .int(maxContext), .int(H), .int(nH), .int(nKV), .int(d), .int(jr)])
+            let window = c.isSliding(layer: l) ? c.slidingWindow : 0
+            try dev.launch("f32_attention_sinks", grid: (nKV, 1, nsplit), block: G * 32, sharedBytes: attSmem,
+                           [.ptr(qkv.pointer), .int(qkvw), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
+                            .ptr(attn.pointer), .ptr(part.pointer), .int(nH), .int(nKV), .int(d), .int(maxContext),
+                            .int(window), .f32(c.attentionScale), .int(nsplit)])
+            if nsplit > 1 {
+                try dev.launch("f32_attention_combine", grid: (nH, 1, 1), block: 32,
+                               [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
+            }
+            try dev.launch("dec_gemv_bf16", grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
+                           [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
+                            .int(qDim), .int(H), .int(ds.oRows), .i32(1)])
+            try dev.launch("dec_router_topk", grid: ((E + ds.routerRows - 1) / ds.routerRows, 1, 1), block: xsBlock(H), programmatic: true,
+                           [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
+                            .int(H), .int(E), .int(K), .int(ds.routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
+            try dev.launch("dec_moe_gate_up", grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
+                           [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
+                            .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
+            try dev.launch("dec_moe_down", grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
+                           [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
+                            .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
+                            .int(K), .int(ds.downRows)])
+        }
+        try dev.launch("dec_logits_argmax", grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
+                       [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),
+                        .int(H), .int(V), .int(ds.logitRows), .ptr(ds.best.pointer), .ptr(logitCounter), .ptr(tokensOut.pointer)])
+    }
+}

@@ -1,0 +1,526 @@
+// decode.cu: the batch-1 decode step (one token, one sequence) as few, fused, bandwidth-bound launches.
+// Every matrix–vector product here is "x-stationary": a block holds the whole input vector in registers
+// (thread s owns 32 of the K inputs) and streams weight rows past it, so x is read once per block and
+// each weight byte once per token. Per layer:
+//   dec_qkv_rope      RMSNorm(h) → QKV (+bias) → YaRN RoPE on q and k → q in place, k/v into the cache
+//   (attention, attention combine: attention.cu)
+//   dec_gemv_bf16     o_proj (+bias) accumulated into h
+//   dec_router_topk   RMSNorm(h) → router (+bias) → top-k + softmax (last block)
+//   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
+//   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range)
+// and at the end dec_logits_argmax: RMSNorm(h) → lm_head → logits and the greedy token.
+// Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
+// only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
+// Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
+// need the previous kernel for, then waits (griddepcontrol.wait) before reading activations.
+#include "gptoss_common.h"
+
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900)
+DEVI void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
+DEVI void pdl_trigger() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
+#else
+DEVI void pdl_wait() {}
+DEVI void pdl_trigger() {}
+#endif
+
+#define DEC_RMAX 64   // rows per block at most
+#define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
+// bf16 products: at most 170 registers so 3 blocks of up to 128 threads share an SM (grids of a few
+// hundred blocks then run in one wave).
+#define DEC_BF16_BOUNDS __launch_bounds__(128, 3)
+// MXFP4 products: 192 threads (K = 2880), at most 85 registers so 4 blocks (24 warps) share an SM.
+#define DEC_MF4_BOUNDS __launch_bounds__(192, 4)
+
+// 16-byte weight load that skips L1; not volatile, so the compiler may hoist it (weights never change).
+DEVI uint4 ldw16(const void *p) {
+    uint4 r;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+        : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
+    return r;
+}
+DEVI uint4 zero4() { return make_uint4(0u, 0u, 0u, 0u); }
+
+// The thread's inputs, chunks of 8 elements. bf16: 32 inputs, chunks q = 0..3 at s + S·q (each q is one
+// coalesced 16-byte-per-thread sweep). MXFP4: 16 inputs (half a 32-element scale block: 8 code bytes
+// per row), chunks q = 0..1 at elements 16s + 8q; half-blocks give twice the warps per SM for the
+// decode arithmetic, which is latency-bound.
+template <bool MF4> DEVI int chunk_start(int s, int S, int q) { return MF4 ? 16 * s + 8 * q : 8 * (s + S * q); }
+template <bool MF4> struct Slice { static constexpr int NQ = MF4 ? 2 : 4, N = 8 * NQ, PER = N; };
+
+// xr = src[slice] (0 for threads past the end); with nw: xr = RMSNorm(src)·nw over all K (the sum of
+// squares is a block reduction; every thread of the block must call this).
+template <bool MF4>
+DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict__ nw, int s, int S, int K,
+                 float eps, float *red) {
+    constexpr int NQ = Slice<MF4>::NQ;
+    const bool on = s < S;
+#pragma unroll
+    for (int q = 0; q < NQ; q++) {
+        float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
+        if (on) {
+            const float4 *p = (const float4 *)(src + chunk_start<MF4>(s, S, q));
+            a = p[0]; b = p[1];
+        }
+        xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
+        xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
+    }
+    if (nw) {
+        float ss = 0.f;
+#pragma unroll
+        for (int i = 0; i < 8 * NQ; i++) ss += xr[i] * xr[i];
+        ss = block_sum(ss, red);
+        const float inv = 1.0f / sqrtf(ss / (float)K + eps);
+#pragma unroll
+        for (int q = 0; q < NQ; q++) {
+            uint4 w = zero4();
+            if (on) w = ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q)));
+            const u32 ww[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                xr[8 * q + 2 * e] = (xr[8 * q + 2 * e] * inv) * bf16_lo(ww[e]);
+                xr[8 * q + 2 * e + 1] = (xr[8 * q + 2 * e + 1] * inv) * bf16_hi(ww[e]);
+            }
+        }
+    }
+}
+
+// Transposed warp reduction of N per-lane partial sums (N a power of two <= 32): afterwards the lanes
+// with lane % (32/N) == 0 hold the warp's total of row `row` (distinct rows across those lanes).
+template <int N>
+DEVI float reduce_rows(float (&p)[N], int lane, int &row) {
+    row = 0;
+#pragma unroll
+    for (int st = 0; (1 << st) < N; st++) {
+        const int half = N >> (st + 1), o = 16 >> st;
+        const bool up = (lane & o) != 0;
+#pragma unroll
+        for (int i = 0; i < half; i++) {
+            const float send = up ? p[i] : p[i + half];
+            const float keep = up ? p[i + half] : p[i];
+            p[i] = keep + shfl_xor(send, o);
+        }
+        if (up) row += half;
+    }
+#pragma unroll
+    for (int o = 16 / N; o >= 1; o >>= 1) p[0] += shfl_xor(p[0], o);
+    return p[0];
+}
+
+// Stores a group's per-warp row sums: red[warp][g0 + row].
+template <int N>
+DEVI void store_rows(float (&p)[N], float *red, int g0) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+    int row;
+    const float v = reduce_rows<N>(p, lane, row);
+    if ((lane & (32 / N - 1)) == 0) red[warp * DEC_RMAX + g0 + row] = v;
+}
+
+// Block total of row i (after __syncthreads): Σ over warps.
+DEVI float row_total(const float *red, int i) {
+    float v = 0.f;
+    const int nw = blockDim.x / WARP;
+    for (int w = 0; w < nw; w++) v += red[w * DEC_RMAX + i];
+    return v;
+}
+
+// ---- bf16 rows --------------------------------------------------------------------------------------
+// RG rows' weights for this thread's slice (4 × 16 bytes per row); row < 0 loads nothing.
+template <int RG>
+DEVI void bf16_load(uint4 (&w)[RG][4], const u16 *__restrict__ W, const int (&row)[RG], int K, int s, int S) {
+#pragma unroll
+    for (int r = 0; r < RG; r++)
+#pragma unroll
+        for (int q = 0; q < 4; q++)
+            w[r][q] = (s < S && row[r] >= 0) ? ldw16(W + (i64)row[r] * K + chunk_start<false>(s, S, q)) : zero4();
+}
+template <int RG>
+DEVI void bf16_dot(float (&p)[RG], const uint4 (&w)[RG][4], const float xr[32]) {
+#pragma unroll
+    for (int r = 0; r < RG; r++) {
+        float a = 0.f;
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            const u32 ww[4] = {w[r][q].x, w[r][q].y, w[r][q].z, w[r][q].w};
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                a = fmaf(bf16_lo(ww[e]), xr[8 * q + 2 * e], a);
+                a = fmaf(bf16_hi(ww[e]), xr[8 * q + 2 * e + 1], a);
+            }
+        }
+        p[r] = a;
+    }
+}
+
+// Rows rowOf(0..R-1) of W [*, K] bf16 dotted with xr; totals left in red (call row_total after the
+// barrier this ends with). Groups of RG rows in two register buffers: the next group's loads are
+// issued before the current group's math, so one group is always in flight.
+#define BF16_RG 2
+template <typename RowOf>
+DEVI void bf16_group_load(uint4 (&w)[BF16_RG][4], const u16 *__restrict__ W, int K, int s, int S, int R, int g,
+                          RowOf rowOf) {
+    int rows[BF16_RG];
+#pragma unroll
+    for (int r = 0; r < BF16_RG; r++) rows[r] = g + r < R ? rowOf(g + r) : -1;
+    bf16_load<BF16_RG>(w, W, rows, K, s, S);
+}
+template <typename RowOf>
+DEVI void bf16_block_rows(const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf, const float xr[32],
+                          float *red, uint4 (&wa)[BF16_RG][4]) {
+    uint4 wb[BF16_RG][4];
+    for (int g = 0; g < R; g += 2 * BF16_RG) {
+        const int g1 = g + BF16_RG, g2 = g + 2 * BF16_RG;
+        if (g1 < R) bf16_group_load(wb, W, K, s, S, R, g1, rowOf);
+        {
+            float p[BF16_RG];
+            bf16_dot<BF16_RG>(p, wa, xr);
+            store_rows<BF16_RG>(p, red, g);
+        }
+        if (g2 < R) bf16_group_load(wa, W, K, s, S, R, g2, rowOf);
+        if (g1 < R) {
+            float p[BF16_RG];
+            bf16_dot<BF16_RG>(p, wb, xr);
+            store_rows<BF16_RG>(p, red, g1);
+        }
+    }
+    __syncthreads();
+}
+template <typename RowOf>
+DEVI void bf16_first(uint4 (&w)[BF16_RG][4], const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf) {
+    bf16_group_load(w, W, K, s, S, R, 0, rowOf);
+}
+
+// ---- MXFP4 rows -------------------------------------------------------------------------------------
+// Code k (0..7) of a word as f32 bits sign<<31 | (e1 e0 m)<<22: the E2M1 value times 2^-126 exactly
+// (E = 0 lands on the f32 subnormal 0.m·2^-126, as E2M1's e = 0 is m·0.5). x is prescaled by 2^64 so
+// products stay normal; the block sum is rescaled by 2^62 and the E8M0 scale.
+template <int k>
+DEVI float fp4_raw(u32 v) {
+    return __uint_as_float(((u32)(((i32)(v << (28 - 4 * k))) >> 6)) & 0x81C00000u);
+}
+DEVI float fp4x8_raw_dot(u32 v, const float *x, float a) {
+    a = fmaf(fp4_raw<0>(v), x[0], a); a = fmaf(fp4_raw<1>(v), x[1], a);
+    a = fmaf(fp4_raw<2>(v), x[2], a); a = fmaf(fp4_raw<3>(v), x[3], a);
+    a = fmaf(fp4_raw<4>(v), x[4], a); a = fmaf(fp4_raw<5>(v), x[5], a);
+    a = fmaf(fp4_raw<6>(v), x[6], a); a = fmaf(fp4_raw<7>(v), x[7], a);
+    return a;
+}
+#define MF4_XSCALE 18446744073709551616.0f   // 2^64
+#define MF4_RESCALE 4611686018427387904.0f   // 2^62
+
+DEVI uint2 ldw8(const void *p) {
+    uint2 r;
+    asm("ld.global.nc.L1::no_allocate.v2.u32 {%0,%1}, [%2];" : "=r"(r.x), "=r"(r.y) : "l"(p));
+    return r;
+}
+// Thread s: code bytes 8s..8s+7 of each row (elements 16s..16s+15) and the scale of block s/2.
+template <int RG>
+DEVI void mf4_load(uint2 (&w)[RG], u32 (&sc)[RG], const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                   const int (&row)[RG], int K, int s, int S) {
+#pragma unroll
+    for (int r = 0; r < RG; r++) {
+        const bool on = s < S && row[r] >= 0;
+        w[r] = on ? ldw8(blocks + (i64)row[r] * (K / 2) + 8 * s) : make_uint2(0u, 0u);
+        sc[r] = on ? (u32)__ldg(scales + (i64)row[r] * (K / 32) + (s >> 1)) : 127u;
+    }
+}
+template <int RG>
+DEVI void mf4_dot(float (&p)[RG], const uint2 (&w)[RG], const u32 (&sc)[RG], const float *xr) {
+#pragma unroll
+    for (int r = 0; r < RG; r++) {
+        // Two independent chains per row (one per code word) for instruction-level parallelism.
+        const float a = fp4x8_raw_dot(w[r].x, xr, 0.f) + fp4x8_raw_dot(w[r].y, xr + 8, 0.f);
+        // E8M0 2^(s-127) as f32 bits without branches: s << 23, and 2^-127 (subnormal) for s = 0.
+        const float scale = __uint_as_float((sc[r] << 23) | (sc[r] == 0u ? 0x00400000u : 0u));
+        p[r] = (a * MF4_RESCALE) * scale;
+    }
+}
+#define MF4_RG 8
+DEVI void mf4_group_load(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict__ blocks,
+                         const u8 *__restrict__ scales, i64 rowBase, int K, int s, int S, int R, int g) {
+    int rows[MF4_RG];
+#pragma unroll
+    for (int r = 0; r < MF4_RG; r++) rows[r] = g + r < R ? (int)(rowBase + g + r) : -1;
+    mf4_load<MF4_RG>(w, sc, blocks, scales, rows, K, s, S);
+}
+// Rows rowBase + [0, R) of an MXFP4 matrix [*, K]; as bf16_block_rows (two buffers of MF4_RG rows).
+DEVI void mf4_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int s,
+                         int S, int R, const float *xr, float *red, uint2 (&wa)[MF4_RG], u32 (&sa)[MF4_RG]) {
+    uint2 wb[MF4_RG];
+    u32 sb[MF4_RG];
+    for (int g = 0; g < R; g += 2 * MF4_RG) {
+        const int g1 = g + MF4_RG, g2 = g + 2 * MF4_RG;
+        if (g1 < R) mf4_group_load(wb, sb, blocks, scales, rowBase, K, s, S, R, g1);
+        {
+            float p[MF4_RG];
+            mf4_dot<MF4_RG>(p, wa, sa, xr);
+            store_rows<MF4_RG>(p, red, g);
+        }
+        if (g2 < R) mf4_group_load(wa, sa, blocks, scales, rowBase, K, s, S, R, g2);
+        if (g1 < R) {
+            float p[MF4_RG];
+            mf4_dot<MF4_RG>(p, wb, sb, xr);
+            store_rows<MF4_RG>(p, red, g1);
+        }
+    }
+    __syncthreads();
+}
+DEVI void mf4_first(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict__ blocks,
+                    const u8 *__restrict__ scales, i64 rowBase, int K, int s, int S, int R) {
+    mf4_group_load(w, sc, blocks, scales, rowBase, K, s, S, R, 0);
+}
+
+// Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
+// that share `counter` (the last to arrive), which then sees every block's writes; it resets the counter.
+DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        const u32 ticket = atomicAdd(counter, 1u);
+        const bool last = ticket == of - 1;
+        if (last) *counter = 0u;
+        *flag = last;
+    }
+    __syncthreads();
+    const bool last = *flag != 0;
+    if (last) __threadfence();
+    return last;
+}
+
+// ---- kernels ----------------------------------------------------------------------------------------
+
+// qkv[row] = W[row]·RMSNorm(h)·nw + bias[row], then RoPE and the cache writes. Block b covers head
+// b / (d/2/JR) and rotation pairs j ∈ [j0, j0 + JR): rows head·d + j and head·d + d/2 + j (R = 2·JR ≤ 64).
+// Heads < nH are q (rotated in place into qkv), then nKV k heads (rotated, into kc at (slot, pos)),
+// then nKV v heads (into vc). kc/vc: this layer's [slots, ctx, nKV·d] f32.
+// grid ((nH + 2·nKV)·(d/2/JR)), block 32·ceil(K/1024) (K % 32 == 0).
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_qkv_rope(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ qkv,
+                                const float *__restrict__ inv_freq, float mscale, float *__restrict__ kc,
+                                float *__restrict__ vc, const i32 *__restrict__ row_pos,
+                                const i32 *__restrict__ row_slot, int ctx, int K, int nH, int nKV, int d, int JR) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    const int s = threadIdx.x, S = K / 32, half = d / 2;
+    const int per = half / JR, head = blockIdx.x / per, j0 = (blockIdx.x % per) * JR, R = 2 * JR;
+    auto rowOf = [=](int i) { return head * d + (i < JR ? j0 + i : half + j0 + i - JR); };
+    uint4 w[BF16_RG][4];
+    bf16_first(w, W, K, s, S, R, rowOf);
+    pdl_wait();
+    pdl_trigger();
+    float xr[32];
+    load_x<false>(xr, h, nw, s, S, K, eps, scratch);
+    bf16_block_rows(W, K, s, S, R, rowOf, xr, red, w);
+    if (s < JR) {
+        const int j = j0 + s, r1 = head * d + j, r2 = r1 + half;
+        float x1 = row_total(red, s) + bf16_to_f32(bias[r1]);
+        float x2 = row_total(red, s + JR) + bf16_to_f32(bias[r2]);
+        const int pos = row_pos[0], slot = row_slot[0], kvw = nKV * d;
+        if (head < nH + nKV) {
+            const float angle = (float)pos * inv_freq[j];
+            const float c = mscale * cosf(angle), sn = mscale * sinf(angle);
+            const float y1 = x1 * c - x2 * sn, y2 = x2 * c + x1 * sn;
+            x1 = y1; x2 = y2;
+        }
+        if (head < nH) {
+            qkv[r1] = x1; qkv[r2] = x2;
+        } else {
+            const bool isK = head < nH + nKV;
+            const int g = isK ? head - nH : head - nH - nKV;
+            float *dst = (isK ? kc : vc) + ((i64)slot * ctx + pos) * kvw + g * d;
+            dst[j] = x1; dst[j + half] = x2;
+        }
+    }
+}
+
+// y[row] (+)= W[row]·x + bias[row] for rows [b·R, b·R + R) ∩ [0, N); x = src, or RMSNorm(src)·nw when
+// nw is given. W [N, K] bf16, bias [N] bf16 or null. grid (ceil(N / R)), block 32·ceil(K/1024). R ≤ 64.
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_gemv_bf16(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
+                                 const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ y,
+                                 int K, int N, int R, int accumulate) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
+    const int Rb = min(R, N - row0);
+    auto rowOf = [=](int i) { return row0 + i; };
+    uint4 w[BF16_RG][4];
+    bf16_first(w, W, K, s, S, Rb, rowOf);
+    pdl_wait();
+    pdl_trigger();
+    float xr[32];
+    load_x<false>(xr, src, nw, s, S, K, eps, scratch);
+    bf16_block_rows(W, K, s, S, Rb, rowOf, xr, red, w);
+    if (s < Rb) {
+        float v = row_total(red, s);
+        if (bias) v += bf16_to_f32(bias[row0 + s]);
+        float *dst = y + row0 + s;
+        *dst = accumulate ? *dst + v : v;
+    }
+}
+
+// Router and top-k for one token: logits[e] = W[e]·RMSNorm(h)·nw + bias[e] (blocks of R experts); the
+// last block picks the k largest (descending, ties to the lower index) and their softmax weights.
+// grid (ceil(E / R)), block 32·ceil(K/1024). E <= 256, k <= 8. counter: one u32, 0 between launches.
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits,
+                                   int K, int E, int k, int R, u32 *__restrict__ counter, i32 *__restrict__ topk_idx,
+                                   float *__restrict__ topk_w) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
+    const int Rb = min(R, E - row0);
+    auto rowOf = [=](int i) { return row0 + i; };
+    uint4 w[BF16_RG][4];
+    bf16_first(w, W, K, s, S, Rb, rowOf);
+    pdl_wait();
+    pdl_trigger();
+    float xr[32];
+    load_x<false>(xr, h, nw, s, S, K, eps, scratch);
+    bf16_block_rows(W, K, s, S, Rb, rowOf, xr, red, w);
+    if (s < Rb) logits[row0 + s] = row_total(red, s) + bf16_to_f32(bias[row0 + s]);
+    if (!arrive_last(counter, gridDim.x, &flag)) return;
+    if (threadIdx.x >= WARP) return;
+    const int lane = threadIdx.x;
+    float v[8];
+#pragma unroll
+    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? __ldcg(logits + lane + q * WARP) : GPTOSS_NEG_INF;
+    unsigned taken = 0;
+    float top0 = 0.f, sum = 0.f, mine = 0.f;
+    int myidx = 0;
+    for (int j = 0; j < k; j++) {
+        float bv = GPTOSS_NEG_INF;
+        int bi = 0x7fffffff;
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+            const int e = lane + q * WARP;
+            if (e < E && !(taken & (1u << q)) && (bi == 0x7fffffff || v[q] > bv)) { bv = v[q]; bi = e; }
+        }
+#pragma unroll
+        for (int m = WARP / 2; m > 0; m >>= 1) {
+            const float ov = shfl_xor(bv, m);
+            const int oi = shfl_xor_i(bi, m);
+            if (oi != 0x7fffffff && (bi == 0x7fffffff || ov > bv || (ov == bv && oi < bi))) { bv = ov; bi = oi; }
+        }
+        if (bi % WARP == lane) taken |= 1u << (bi / WARP);
+        if (j == 0) top0 = bv;
+        const float ex = expf(bv - top0);
+        sum += ex;
+        if (lane == j) { mine = ex; myidx = bi; }
+    }
+    if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
+}
+
+// gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
+// topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
+// blocks [E, 2I, H/32, 16] u8, scales [E, 2I, H/32] u8, bias [E, 2I] bf16, act [k, I] f32.
+// grid (2I / R, k), block 32·ceil(H/512). R even, ≤ 64, divides 2I.
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    uint2 w[MF4_RG];
+    u32 sc[MF4_RG];
+    mf4_first(w, sc, blocks, scales, rowBase, H, s, S, R);
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+#pragma unroll
+    for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
+    mf4_block_rows(blocks, scales, rowBase, H, s, S, R, xr, red, w, sc);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+
+// down for the token's k experts: block (b, j) computes ye[j, r] = W2_e[r]·act[j] + b2_e[r] for rows
+// r ∈ [b·R, b·R + R) of expert e = topk_idx[j]; the last of the k blocks of row range b adds
+// Σ_j topk_w[j]·ye[j, r] (in j order) to h[r]. blocks [E, H, I/32, 16], scales [E, H, I/32], bias [E, H].
+// ye [k, H] f32. counters [H / R] u32, 0 between launches. grid (H / R, k), block 32·ceil(I/512).
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    // topk_idx was written two kernels back (the router), complete once the previous kernel's blocks
+    // have all passed their wait, which is when this grid may start: safe to read before our wait.
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * H + row0;
+    uint2 w[MF4_RG];
+    u32 sc[MF4_RG];
+    mf4_first(w, sc, blocks, scales, rowBase, I, s, S, R);
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+#pragma unroll
+    for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
+    mf4_block_rows(blocks, scales, rowBase, I, s, S, R, xr, red, w, sc);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// lm_head and greedy choice: logits[v] = W[v]·RMSNorm(h)·nw for rows [b·R, b·R + R); each block folds
+// its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes
+// token[0] and clears *best. best: one u64 and counter: one u32, both 0 between launches.
+// grid (ceil(V / R)), block 32·ceil(K/1024).
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_logits_argmax(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                     const u16 *__restrict__ W, float *__restrict__ logits, int K, int V, int R,
+                                     u64 *__restrict__ best, u32 *__restrict__ counter, i32 *__restrict__ token) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
+    const int Rb = min(R, V - row0);
+    auto rowOf = [=](int i) { return row0 + i; };
+    uint4 w[BF16_RG][4];
+    bf16_first(w, W, K, s, S, Rb, rowOf);
+    pdl_wait();
+    pdl_trigger();
+    float xr[32];
+    load_x<false>(xr, h, nw, s, S, K, eps, scratch);
+    bf16_block_rows(W, K, s, S, Rb, rowOf, xr, red, w);
+    if (s < WARP) {
+        // Key: order-preserving bits of the value above (2^32 − 1 − index), so ties go to the lower index.
+        u64 key = 0;
+        for (int i = s; i < Rb; i += WARP) {
+            const float v = row_total(red, i);
+            logits[row0 + i] = v;
+            const u32 u = __float_as_uint(v);
+            const u32 ord = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+            const u64 kk = ((u64)ord << 32) | (u64)(0xffffffffu - (u32)(row0 + i));
+            key = kk > key ? kk : key;
+        }
+#pragma unroll
+        for (int m = WARP / 2; m > 0; m >>= 1) {
+            const u64 o = __shfl_xor_sync(0xffffffffu, key, m, WARP);
+            key = o > key ? o : key;
+        }
+        if (s == 0) atomicMax((unsigned long long *)best, (unsigned long long)key);
+    }
+    if (!arrive_last(counter, gridDim.x, &flag)) return;
+    if (threadIdx.x == 0) {
+        const u64 k = atomicExch((unsigned long long *)best, 0ull);
+        token[0] = (i32)(0xffffffffu - (u32)(k & 0xffffffffull));
+    }
+}

@@ -1,0 +1,331 @@
+// tc_gemm.cu: many-token matrix products on tensor cores (mma.sync m16n8k16, bf16 operands, f32
+// accumulation): the dense bf16-weight GEMM (QKV, o_proj, lm_head over many rows) with bias and
+// residual epilogue, and the MXFP4 expert GEMMs of the MoE block for tokens grouped by expert
+// (gate_up with the clamped SwiGLU epilogue, down with the expert bias). Activations enter as bf16
+// (f32_to_bf16 below); MXFP4 weights are dequantized to bf16 in shared memory, which is exact (every
+// e2m1 value times a power-of-two scale is a bf16 number).
+//
+// Tiling (all kernels): block 256 threads = 8 warps as 2 (M) × 4 (N); block tile 128 × 128, k-slice 32;
+// warp tile 64 × 32 = 4 × 4 mma tiles. Two shared-memory stages: the next slice's copies (cp.async for
+// bf16 operands, registers for MXFP4 codes) are in flight while the current slice is multiplied.
+#include "tensor_core.h"
+
+#define TC_BM 128
+#define TC_BN 128
+#define TC_BK 32
+#define TC_LDS 40  // shared row stride in bf16 (80 B): 8 ldmatrix rows fall in 8 distinct 16-B bank groups
+
+// x [n] f32 -> y [n] bf16 (round to nearest even). grid-stride; any n.
+GPTOSS_KERNEL void f32_to_bf16(const float *__restrict__ x, u16 *__restrict__ y, int n) {
+    const int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; 4 * i < n; i += stride) {
+        if (4 * i + 3 < n) {
+            const float4 v = ((const float4 *)x)[i];
+            ((uint2 *)y)[i] = make_uint2(pack_bf16(v.x, v.y), pack_bf16(v.z, v.w));
+        } else {
+            for (int j = 4 * i; j < n; j++) y[j] = f32_to_bf16(x[j]);
+        }
+    }
+}
+
+// One 32-wide k-slice of the warp tile: acc[mt][nt] += A[64 rows] · B[32 cols]ᵀ from shared memory
+// (As: [128][TC_LDS] rows = M, Bs: [128][TC_LDS] rows = N, k contiguous in both).
+DEVI void tc_slice(const u16 *As, const u16 *Bs, float acc[4][4][4], int wm, int wn, int lane) {
+#pragma unroll
+    for (int ks = 0; ks < TC_BK / 16; ks++) {
+        u32 a[4][4], b[4][2];
+#pragma unroll
+        for (int mt = 0; mt < 4; mt++)
+            ldmatrix_x4(a[mt][0], a[mt][1], a[mt][2], a[mt][3],
+                        smem_addr(As + (wm * 64 + mt * 16 + (lane & 15)) * TC_LDS + ks * 16 + (lane >> 4) * 8));
+#pragma unroll
+        for (int np = 0; np < 2; np++)
+            ldmatrix_x4(b[2 * np][0], b[2 * np][1], b[2 * np + 1][0], b[2 * np + 1][1],
+                        smem_addr(Bs + (wn * 32 + np * 16 + (lane & 7) + (lane >> 4) * 8) * TC_LDS + ks * 16 + ((lane >> 3) & 1) * 8));
+#pragma unroll
+        for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+            for (int nt = 0; nt < 4; nt++) mma_bf16(acc[mt][nt], a[mt], b[nt][0], b[nt][1]);
+    }
+}
+
+DEVI void tc_zero(float acc[4][4][4]) {
+#pragma unroll
+    for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) acc[mt][nt][j] = 0.f;
+}
+
+// Y[m, n] (+)= Σ_k A[m, k]·W[n, k] + bias[n]
+// A [M, K] bf16, W [N, K] bf16 (PyTorch [out, in]), bias [N] bf16 or null, Y [M, ldy] f32.
+// K % 32 == 0. grid (ceil(N / 128), ceil(M / 128)), block 256.
+GPTOSS_KERNEL void __launch_bounds__(256) bf16_gemm_tc(const u16 *__restrict__ A, const u16 *__restrict__ W,
+                                                      const u16 *__restrict__ bias, float *__restrict__ Y,
+                                                      int M, int N, int K, int ldy, int accumulate) {
+    __shared__ __align__(16) u16 As[2][TC_BM * TC_LDS];
+    __shared__ __align__(16) u16 Bs[2][TC_BN * TC_LDS];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 1, wn = warp >> 1;
+    const int m0 = blockIdx.y * TC_BM, n0 = blockIdx.x * TC_BN;
+    // Each thread copies two 16-B chunks of A and two of B per slice: chunk c -> row c / 4, column 8·(c % 4).
+    const u16 *asrc[2], *bsrc[2];
+    int abytes[2], bbytes[2], soff[2];
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        const int c = tid + i * 256, row = c >> 2, col = (c & 3) * 8;
+        asrc[i] = A + (i64)min(m0 + row, M - 1) * K + col;
+        abytes[i] = m0 + row < M ? 16 : 0;
+        bsrc[i] = W + (i64)min(n0 + row, N - 1) * K + col;
+        bbytes[i] = n0 + row < N ? 16 : 0;
+        soff[i] = row * TC_LDS + col;
+    }
+    float acc[4][4][4];
+    tc_zero(acc);
+    const int KT = K / TC_BK;
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        cp_async16(smem_addr(&As[0][soff[i]]), asrc[i], abytes[i]);
+        cp_async16(smem_addr(&Bs[0][soff[i]]), bsrc[i], bbytes[i]);
+    }
+    cp_async_commit();
+    for (int kt = 0; kt < KT; kt++) {
+        cp_async_wait_all();
+        __syncthreads();  // slice kt landed; everyone is done with slice kt − 1's stage
+        if (kt + 1 < KT) {
+            const int st = (kt + 1) & 1, k0 = (kt + 1) * TC_BK;
+#pragma unroll
+            for (int i = 0; i < 2; i++) {
+                cp_async16(smem_addr(&As[st][soff[i]]), asrc[i] + k0, abytes[i]);
+                cp_async16(smem_addr(&Bs[st][soff[i]]), bsrc[i] + k0, bbytes[i]);
+            }
+            cp_async_commit();
+        }
+        tc_slice(As[kt & 1], Bs[kt & 1], acc, wm, wn, lane);
+    }
+#pragma unroll
+    for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                const int r = m0 + wm * 64 + mt * 16 + (lane >> 2) + (j >> 1) * 8;
+                const int c = n0 + wn * 32 + nt * 8 + (lane & 3) * 2 + (j & 1);
+                if (r < M && c < N) {
+                    float v = acc[mt][nt][j];
+                    if (bias) v += bf16_to_f32(bias[c]);
+                    float *dst = Y + (i64)r * ldy + c;
+                    *dst = accumulate ? *dst + v : v;
+                }
+            }
+}
+
+// ---- MXFP4 experts ----------------------------------------------------------------------------------
+
+// 16 MXFP4 values (8 code bytes, element 2j in the low nibble of byte j) times the block scale 2^(sc−127)
+// -> 16 bf16 at dst (16-B aligned), exact: each product is representable in bf16.
+#define TC_DQ(byte) __byte_perm(__float_as_uint(lut[(byte) & 15] * s), __float_as_uint(lut[((byte) >> 4) & 15] * s), 0x7632)
+DEVI void mf4_dequant16(u16 *dst, uint2 code, u32 sc, const float *lut) {
+    const float s = e8m0_to_f32(sc);
+    uint4 *d = (uint4 *)dst;
+    d[0] = make_uint4(TC_DQ(code.x), TC_DQ(code.x >> 8), TC_DQ(code.x >> 16), TC_DQ(code.x >> 24));
+    d[1] = make_uint4(TC_DQ(code.y), TC_DQ(code.y >> 8), TC_DQ(code.y >> 16), TC_DQ(code.y >> 24));
+}
+#undef TC_DQ
+
+// The shared main loop of both expert GEMMs for one tile of `count` ≤ 128 assignments of expert e:
+// acc = A_rows · W_eᵀ for output columns n0 .. n0 + 127 of the expert's [N, K] MXFP4 matrix.
+// A rows: row r of the tile is A[arow(r)] (bf16 [·, K]), arow(r) = sorted[r] / adiv.
+// blocks [E, N, K/32, 16] u8 (element 2j in the low nibble of byte j), scales [E, N, K/32] u8 (e8m0).
+DEVI void mf4_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__ sorted, int count,
+                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales, int e, int N, int K, int n0,
+                   u16 (*As)[TC_BM * TC_LDS], u16 (*Bs)[TC_BN * TC_LDS], const float *lut, float acc[4][4][4]) {
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, wm = warp & 1, wn = warp >> 1;
+    const u16 *asrc[2];
+    int abytes[2], soff[2];
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        const int c = tid + i * 256, row = c >> 2, col = (c & 3) * 8;
+        asrc[i] = A + (i64)(row < count ? sorted[row] / adiv : 0) * K + col;
+        abytes[i] = row < count ? 16 : 0;
+        soff[i] = row * TC_LDS + col;
+    }
+    // B: thread → weight row n0 + tid / 2, half tid % 2 of the 32-element block (8 code bytes).
+    const int brow = tid >> 1, bhalf = tid & 1;
+    const i64 wrow = (i64)e * N + min(n0 + brow, N - 1);
+    const u8 *bcodes = blocks + wrow * (K / 2) + bhalf * 8;
+    const u8 *bscale = scales + wrow * (K / 32);
+    const int boff = brow * TC_LDS + bhalf * 16;
+    uint2 code = __ldg((const uint2 *)bcodes);
+    u32 sc = bscale[0];
+    tc_zero(acc);
+    const int KT = K / TC_BK;
+#pragma unroll
+    for (int i = 0; i < 2; i++) cp_async16(smem_addr(&As[0][soff[i]]), asrc[i], abytes[i]);
+    cp_async_commit();
+    mf4_dequant16(&Bs[0][boff], code, sc, lut);
+    for (int kt = 0; kt < KT; kt++) {
+        cp_async_wait_all();
+        __syncthreads();
+        const bool more = kt + 1 < KT;
+        if (more) {
+            const int st = (kt + 1) & 1, k0 = (kt + 1) * TC_BK;
+#pragma unroll
+            for (int i = 0; i < 2; i++) cp_async16(smem_addr(&As[st][soff[i]]), asrc[i] + k0, abytes[i]);
+            cp_async_commit();
+            code = __ldg((const uint2 *)(bcodes + (kt + 1) * 16));
+            sc = bscale[kt + 1];
+        }
+        tc_slice(As[kt & 1], Bs[kt & 1], acc, wm, wn, lane);
+        if (more) mf4_dequant16(&Bs[(kt + 1) & 1][boff], code, sc, lut);
+    }
+}
+
+// gate_up + clamped SwiGLU for one tile of assignments a = t·k + j of expert e:
+//   u = W1_e·z[t] + b1_e (rows interleaved: 2i gate, 2i+1 up), gate = min(u[2i], limit),
+//   up = clamp(u[2i+1], −limit, limit), act[a, i] = gate·σ(alpha·gate)·(up + 1)  (stored bf16).
+// z [T, H] bf16, blocks [E, 2I, H/32, 16], scales [E, 2I, H/32], bias [E, 2I] bf16, act [T·k, I] bf16.
+// tiles from f32_moe_route with tile = 128. grid (ceil(2I / 128), max_tiles), block 256.
+GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_gate_up_swiglu_tc(
+    const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
+    const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit, float alpha) {
+    __shared__ __align__(16) u16 As[2][TC_BM * TC_LDS];
+    __shared__ __align__(16) u16 Bs[2][TC_BN * TC_LDS];
+    __shared__ float lut[16];
+    fp4_table_fill(lut);
+    __syncthreads();
+    if ((int)blockIdx.y >= *num_tiles) return;
+    const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
+    const int N = 2 * I, n0 = blockIdx.x * TC_BN;
+    float acc[4][4][4];
+    mf4_tile(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, Bs, lut, acc);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, wm = warp & 1, wn = warp >> 1;
+#pragma unroll
+    for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int r = wm * 64 + mt * 16 + (lane >> 2) + h * 8;
+            if (r >= count) continue;
+            const i64 arow = sorted[start + r];
+#pragma unroll
+            for (int nt = 0; nt < 4; nt++) {
+                const int c = n0 + wn * 32 + nt * 8 + (lane & 3) * 2;  // even: gate, c + 1: up
+                if (c >= N) continue;
+                float gate = acc[mt][nt][2 * h] + bf16_to_f32(bias[(i64)e * N + c]);
+                float up = acc[mt][nt][2 * h + 1] + bf16_to_f32(bias[(i64)e * N + c + 1]);
+                gate = fminf(gate, limit);
+                up = fminf(fmaxf(up, -limit), limit);
+                const float glu = gate / (1.f + expf(-alpha * gate));
+                act[arow * I + c / 2] = f32_to_bf16(glu * (up + 1.f));
+            }
+        }
+}
+
+// down: y[a, :] = W2_e·act[a] + b2_e for each assignment a of the tile (the weighted combine follows).
+// act [T·k, I] bf16, blocks [E, H, I/32, 16], scales [E, H, I/32], bias [E, H] bf16, y [T·k, H] f32.
+// grid (ceil(H / 128), max_tiles), block 256.
+GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_down_tc(
+    const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
+    const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I) {
+    __shared__ __align__(16) u16 As[2][TC_BM * TC_LDS];
+    __shared__ __align__(16) u16 Bs[2][TC_BN * TC_LDS];
+    __shared__ float lut[16];
+    fp4_table_fill(lut);
+    __syncthreads();
+    if ((int)blockIdx.y >= *num_tiles) return;
+    const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
+    const int n0 = blockIdx.x * TC_BN;
+    float acc[4][4][4];
+    mf4_tile(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, Bs, lut, acc);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, wm = warp & 1, wn = warp >> 1;
+#pragma unroll
+    for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int r = wm * 64 + mt * 16 + (lane >> 2) + h * 8;
+            if (r >= count) continue;
+            const i64 arow = sorted[start + r];
+#pragma unroll
+            for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+                for (int j = 0; j < 2; j++) {
+                    const int c = n0 + wn * 32 + nt * 8 + (lane & 3) * 2 + j;
+                    if (c < H) y[arow * H + c] = acc[mt][nt][2 * h + j] + bf16_to_f32(bias[(i64)e * H + c]);
+                }
+        }
+}
+
+// ---- routing for many tokens ------------------------------------------------------------------------
+// f32_moe_route (moe.cu) does everything in one block, which costs ≈ 0.3 ms at 2,048 tokens. Here the
+// per-token top-k runs over many blocks and a second single-block kernel groups the assignments.
+
+// Per token (one warp each): top-k experts by logit (descending, ties to the lower index), softmax over
+// the k selected, and a global per-expert count. logits [T, E] f32, topk_idx [T·k] i32, topk_w [T·k]
+// f32, counts [E] i32 (zeroed before). E <= 8·WARP, k <= WARP. grid (ceil(T / 8)), block 256.
+GPTOSS_KERNEL void f32_moe_topk_many(const float *__restrict__ logits, int T, int E, int k,
+                                     i32 *__restrict__ topk_idx, float *__restrict__ topk_w, i32 *__restrict__ counts) {
+    const int lane = threadIdx.x % WARP;
+    const int t = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP;
+    if (t >= T) return;
+    const float *r = logits + (i64)t * E;
+    float v[8];
+#pragma unroll
+    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? r[lane + q * WARP] : GPTOSS_NEG_INF;
+    unsigned taken = 0;
+    float top0 = 0.f, sum = 0.f, mine = 0.f;
+    int myidx = 0;
+    for (int j = 0; j < k; j++) {
+        float bv = GPTOSS_NEG_INF;
+        int bi = 0x7fffffff;
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+            const int e = lane + q * WARP;
+            if (e < E && !(taken & (1u << q)) && (bi == 0x7fffffff || v[q] > bv)) { bv = v[q]; bi = e; }
+        }
+#pragma unroll
+        for (int m = WARP / 2; m > 0; m >>= 1) {
+            const float ov = shfl_xor(bv, m);
+            const int oi = shfl_xor_i(bi, m);
+            if (oi != 0x7fffffff && (bi == 0x7fffffff || ov > bv || (ov == bv && oi < bi))) { bv = ov; bi = oi; }
+        }
+        if (bi % WARP == lane) taken |= 1u << (bi / WARP);
+        if (j == 0) top0 = bv;
+        const float ex = expf(bv - top0);
+        sum += ex;
+        if (lane == j) { mine = ex; myidx = bi; }
+    }
+    if (lane < k) {
+        topk_idx[t * k + lane] = myidx;
+        topk_w[t * k + lane] = mine / sum;
+        atomicAdd(&counts[myidx], 1);
+    }
+}
+
+// Groups assignments a = t·k + j by expert into tiles of at most `tile`: tiles[i] = (expert, start in
+// `sorted`, count), as f32_moe_route does. counts [E] from f32_moe_topk_many. grid (1), block 1024.
+GPTOSS_KERNEL void f32_moe_group_many(const i32 *__restrict__ topk_idx, const i32 *__restrict__ counts, int T, int E,
+                                      int k, int tile, i32 *__restrict__ sorted, i32 *__restrict__ tiles,
+                                      i32 *__restrict__ num_tiles, int max_tiles) {
+    __shared__ int offset[256], cursor[256];
+    if (threadIdx.x == 0) {
+        int off = 0, n = 0;
+        for (int e = 0; e < E; e++) {
+            const int c = counts[e];
+            offset[e] = off;
+            cursor[e] = 0;
+            for (int s = 0; s < c; s += tile) {
+                if (n < max_tiles) { tiles[3 * n] = e; tiles[3 * n + 1] = off + s; tiles[3 * n + 2] = min(tile, c - s); }
+                n++;
+            }
+            off += c;
+        }
+        *num_tiles = min(n, max_tiles);
+    }
+    __syncthreads();
+    for (int a = threadIdx.x; a < T * k; a += blockDim.x) {
+        const int e = topk_idx[a];
+        sorted[offset[e] + atomicAdd(&cursor[e], 1)] = a;
+    }
+}
