@@ -1,5 +1,9 @@
 // Parallel row loops for the CPU backend: splits a range into chunks run with
 // DispatchQueue.concurrentPerform; each chunk gets a worker index for its scratch buffer.
+// The pool is libdispatch's: its worker threads persist between calls (one per core), chunks are
+// handed out dynamically, and a call costs < 1 µs when the work is trivial (measured 2026-11-27).
+// Four chunks per thread keep both cores busy when another process takes one of them for a while
+// (16 per thread measured no better on this shared machine).
 import Dispatch
 
 struct Parallel {
