@@ -31,8 +31,11 @@ let package = Package(
         .target(name: "Core", swiftSettings: optimized),
         .target(name: "Tokenizer", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
         .target(name: "Harmony", dependencies: ["Tokenizer"], swiftSettings: optimized),
+        // CPUKernels: the innermost CPU loops in C (AVX-512 / AVX2 chosen at run time by cpuid), optimized in
+        // every configuration.
+        .target(name: "CPUKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // CPUBackend is optimized in debug builds too, so the forward-pass tests stay quick.
-        .target(name: "CPUBackend", dependencies: ["Core"],
+        .target(name: "CPUBackend", dependencies: ["Core", "CPUKernels"],
                 swiftSettings: optimized + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], exclude: ["kernels"], swiftSettings: optimized),
         .target(name: "Engine", dependencies: ["Core", "Harmony", "CPUBackend", "CUDABackend"], swiftSettings: optimized),
@@ -55,7 +58,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Harmony", "Tokenizer"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "Tokenizer"]),
-        .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend", "CPUKernels"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "Core"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Engine", "Harmony", "Tokenizer", .product(name: "HummingbirdTesting", package: "hummingbird"),
