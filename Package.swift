@@ -19,6 +19,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Files embedded into the binary at build time with .incbin (vocabulary, CUDA kernel sources).
@@ -27,15 +31,24 @@ let package = Package(
         .target(name: "Core", swiftSettings: optimized),
         .target(name: "Tokenizer", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),
         .target(name: "Harmony", dependencies: ["Tokenizer"], swiftSettings: optimized),
+        // CPUKernels: the innermost CPU loops in C (AVX-512 / AVX2 chosen at run time by cpuid), optimized in
+        // every configuration.
+        .target(name: "CPUKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // CPUBackend is optimized in debug builds too, so the forward-pass tests stay quick.
-        .target(name: "CPUBackend", dependencies: ["Core"],
+        .target(name: "CPUBackend", dependencies: ["Core", "CPUKernels"],
                 swiftSettings: optimized + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "CUDABackend", dependencies: ["Core", "EmbeddedData"], exclude: ["kernels"], swiftSettings: optimized),
         .target(name: "Engine", dependencies: ["Core", "Harmony", "CPUBackend", "CUDABackend"], swiftSettings: optimized),
+        .target(name: "Server", dependencies: [
+            "Engine", "Harmony", "Tokenizer", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "gptoss",
             dependencies: [
-                "Core", "Tokenizer", "Harmony", "CPUBackend", "CUDABackend", "Engine",
+                "Core", "Tokenizer", "Harmony", "CPUBackend", "CUDABackend", "Engine", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimized),
@@ -45,8 +58,11 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Harmony", "Tokenizer"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "Tokenizer"]),
-        .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend"]),
+        .testTarget(name: "CPUBackendTests", dependencies: ["Core", "CPUBackend", "CPUKernels"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "Core"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Engine", "Harmony", "Tokenizer", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         // Each module's test target is added with its first tests:
         // TokenizerTests, HarmonyTests, CPUBackendTests, CUDABackendTests, EngineTests, CLITests.
     ],

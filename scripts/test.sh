@@ -21,5 +21,8 @@ export LD_LIBRARY_PATH="$GPTOSS_NVRTC_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "test.sh: compiling every CUDA kernel with NVRTC ($GPTOSS_NVRTC_PATH) for sm_90 and sm_80"
 "$(swift build --show-bin-path)/gptoss" kernels --check --arch sm_90 --arch sm_80
 
+# The HTTP server end to end: `gptoss serve --model tiny` driven by the official openai client.
+scripts/e2e_server.sh "$(swift build --show-bin-path)/gptoss"
+
 # Every XCTest last, so the run closes on XCTest's summary line.
 swift test --skip-build --disable-swift-testing

@@ -1,10 +1,13 @@
-// CPUBackend: the reference forward pass of gpt-oss (spec §3) on the CPU, conforming to
-// Core.Backend. fp32 activations; weights read in place from the memory map (bf16 widened in
-// registers, MXFP4 rows decoded per 32-block into a per-worker scratch row). All tokens of a step
+// CPUBackend: the forward pass of gpt-oss (spec §3) on the CPU, conforming to Core.Backend. fp32
+// activations; weights read in place from the memory map and decoded in registers by the CPUKernels
+// C kernels (bf16 widened, MXFP4 looked up through a scaled 16-entry table; AVX-512 or AVX2 chosen
+// at run time). `useReferenceKernels` runs the simple reference kernels instead (per-row dot
+// products, MXFP4 rows decoded into a scratch row), which the tests compare against. All tokens of a step
 // (every sequence of the batch) go through the linear layers and experts together; attention runs
 // per sequence over its KV slot. Every (token, output) value is computed the same way whatever the
 // batch holds, so a batch gives exactly the results of single runs.
 import Core
+import CPUKernels
 import Foundation
 
 public final class CPUBackend: Backend {
@@ -12,13 +15,18 @@ public final class CPUBackend: Backend {
     public let weights: ModelWeights
     public let maxSlots: Int
     public let maxContext: Int
-    public var name: String { "cpu, \(parallel.threads) threads" }
+    public var name: String {
+        "cpu, \(parallel.threads) threads, " + (useReferenceKernels ? "reference kernels" : ["portable C", "AVX2", "AVX-512"][Int(gk_level())])
+    }
+    /// Runs the simple reference kernels instead of CPUKernels (tests; much slower).
+    public let useReferenceKernels: Bool
 
     let parallel: Parallel
     let rope: RotaryEmbedding
     var slots: [KVCache?]
     var slotInUse: [Bool]
     var scratch: Scratch
+    let profile = PhaseProfile()
     /// byte → two FP4 values (unscaled).
     let fp4Pairs: UnsafeMutablePointer<SIMD2<Float>>
 
@@ -27,7 +35,11 @@ public final class CPUBackend: Backend {
     ///   - maxSlots: sequences that can hold a KV cache at once.
     ///   - maxContext: positions per slot (full-attention layers allocate maxContext × nKV·d f32 for K and V).
     ///   - threads: worker count (default: active processor count).
-    public init(weights: ModelWeights, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil) {
+    ///   - useReferenceKernels: run the reference kernels (for tests).
+    public init(weights: ModelWeights, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil,
+                useReferenceKernels: Bool = false) {
+        _ = gk_level()   // cpuid detection and tables, before any worker thread runs a kernel
+        self.useReferenceKernels = useReferenceKernels
         self.weights = weights
         config = weights.config
         self.maxSlots = max(1, maxSlots)
@@ -42,9 +54,10 @@ public final class CPUBackend: Backend {
     }
 
     /// Loads `directory` and builds a backend over it.
-    public convenience init(modelDirectory: URL, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil) throws {
+    public convenience init(modelDirectory: URL, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil,
+                            useReferenceKernels: Bool = false) throws {
         self.init(weights: try ModelWeights.load(directory: modelDirectory), maxSlots: maxSlots,
-                  maxContext: maxContext, threads: threads)
+                  maxContext: maxContext, threads: threads, useReferenceKernels: useReferenceKernels)
     }
 
     deinit { fp4Pairs.deallocate() }

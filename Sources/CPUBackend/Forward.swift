@@ -1,6 +1,7 @@
 // The layer loop of the CPU backend (spec §3.1): embedding, per layer RMSNorm → attention (§3.4)
 // → residual → RMSNorm → MoE (§3.5) → residual, final norm, lm_head (§3.6), sampling.
 import Core
+import CPUKernels
 import Foundation
 
 extension CPUBackend {
@@ -13,6 +14,7 @@ extension CPUBackend {
         let n = batch.reduce(0) { $0 + $1.tokens.count }
         scratch.ensure(tokens: n)
         let s = scratch
+        profile.start()
         var spans: [Span] = []
         var offset = 0
         for b in batch {
@@ -34,19 +36,23 @@ extension CPUBackend {
         for layer in weights.layers {
             // Attention block.
             normRows(s.x, weight: layer.inputNorm, tokens: n, out: s.xn)
-            Kernels.linear(s.xn, tokens: n, weight: layer.q, bias: layer.qBias, out: s.q, parallel: parallel)
-            Kernels.linear(s.xn, tokens: n, weight: layer.k, bias: layer.kBias, out: s.k, parallel: parallel)
-            Kernels.linear(s.xn, tokens: n, weight: layer.v, bias: layer.vBias, out: s.v, parallel: parallel)
+            profile.mark(.embed)
+            linearQKV(layer: layer, tokens: n)
+            profile.mark(.qkv)
             applyRope(tokens: n)
             for span in spans { attention(layer: layer, span: span) }
-            Kernels.linear(s.attn, tokens: n, weight: layer.o, bias: layer.oBias, out: s.tmp, parallel: parallel)
+            profile.mark(.attention)
+            linear(s.attn, tokens: n, weight: layer.o, bias: layer.oBias, out: s.tmp)
             for i in 0..<(n * H) { s.x[i] += s.tmp[i] }
+            profile.mark(.oProj)
 
             // MoE block.
             normRows(s.x, weight: layer.postNorm, tokens: n, out: s.xn)
             route(layer: layer, tokens: n)
+            profile.mark(.router)
             experts(layer: layer, tokens: n)
             for i in 0..<(n * H) { s.x[i] += s.tmp[i] }
+            profile.mark(.combine)
         }
         for span in spans { span.cache.length += span.count }
 
@@ -55,26 +61,63 @@ extension CPUBackend {
         for (b, span) in zip(batch, spans) {
             let first = b.logits == .all ? 0 : span.count - 1
             let rows = span.count - first
-            var logits = [Float](repeating: 0, count: rows * c.vocabSize)   // [rows, V]
+            let V = c.vocabSize
             for r in 0..<rows {
                 let t = span.offset + first + r
                 Kernels.rmsNorm(s.x + t * H, weight: weights.finalNorm, eps: Float(c.rmsNormEps), n: H, out: s.xn + r * H)
             }
-            logits.withUnsafeMutableBufferPointer { lb in
-                Kernels.linear(s.xn, tokens: rows, weight: weights.lmHead, bias: nil, out: lb.baseAddress!, parallel: parallel)
-            }
-            let last = logits.withUnsafeBufferPointer {
-                UnsafeBufferPointer(rebasing: $0[((rows - 1) * c.vocabSize)...])
-            }
-            let token = Sampler.sample(last, params: b.sampling, sampleIndex: b.sampleIndex)
+            // Logits go to scratch ([rows, V]; grown only for `.all` requests); an Array is made only
+            // when the caller asked for logits.
+            s.ensure(logitRows: rows)
+            linear(s.xn, tokens: rows, weight: weights.lmHead, bias: nil, out: s.logits)
+            let lastRow = UnsafeBufferPointer(start: s.logits + (rows - 1) * V, count: V)
+            let token = Sampler.sample(lastRow, params: b.sampling, sampleIndex: b.sampleIndex)
+            profile.mark(.lmHead)
+            let logits: [Float]
             switch b.logits {
             case .none: logits = []
-            case .last: if rows > 1 { logits = Array(logits[((rows - 1) * c.vocabSize)...]) }
-            case .all: break
+            case .last: logits = Array(lastRow)
+            case .all: logits = Array(UnsafeBufferPointer(start: s.logits, count: rows * V))
             }
             results.append(SequenceResult(token: token, logits: logits))
         }
         return results
+    }
+
+    /// The bf16 linear layer through the fast or the reference kernels.
+    func linear(_ x: UnsafePointer<Float>, tokens: Int, weight: BF16Tensor, bias: BF16Tensor?, out: UnsafeMutablePointer<Float>) {
+        if useReferenceKernels {
+            Kernels.referenceLinear(x, tokens: tokens, weight: weight, bias: bias, out: out, parallel: parallel)
+        } else {
+            Kernels.linear(x, tokens: tokens, weight: weight, bias: bias, out: out, parallel: parallel)
+        }
+    }
+
+    /// q, k and v projections in one parallel pass over their rows together (one barrier, not three).
+    func linearQKV(layer: LayerWeights, tokens: Int) {
+        let s = scratch
+        if useReferenceKernels {
+            linear(s.xn, tokens: tokens, weight: layer.q, bias: layer.qBias, out: s.q)
+            linear(s.xn, tokens: tokens, weight: layer.k, bias: layer.kBias, out: s.k)
+            linear(s.xn, tokens: tokens, weight: layer.v, bias: layer.vBias, out: s.v)
+            return
+        }
+        let q = layer.q, k = layer.k, v = layer.v
+        let cols = q.cols
+        let x = UnsafePointer(s.xn!)
+        // Rows 0 ..< q.rows are q's, then k's, then v's.
+        func part(_ range: Range<Int>, _ base: Int, _ w: BF16Tensor, _ b: BF16Tensor?, _ out: UnsafeMutablePointer<Float>) {
+            let lo = max(range.lowerBound, base), hi = min(range.upperBound, base + w.rows)
+            guard lo < hi else { return }
+            let r0 = lo - base
+            gk_bf16_gemm(w.pointer + r0 * cols, cols, Int32(hi - lo), Int32(cols), x, cols, Int32(tokens),
+                         b.map { $0.pointer + r0 }, out + r0, w.rows)
+        }
+        parallel.forEach(q.rows + k.rows + v.rows, minChunk: 64, align: 4) { range, _ in
+            part(range, 0, q, layer.qBias, s.q)
+            part(range, q.rows, k, layer.kBias, s.k)
+            part(range, q.rows + k.rows, v, layer.vBias, s.v)
+        }
     }
 
     func normRows(_ x: UnsafeMutablePointer<Float>, weight: BF16Tensor, tokens: Int, out: UnsafeMutablePointer<Float>) {
@@ -104,28 +147,37 @@ extension CPUBackend {
         }
     }
 
-    /// Attention with sinks, GQA and the sliding window for one sequence, token by token: token i's
-    /// K/V enter the cache, then its heads attend (in parallel) over the allowed keys.
+    /// Attention with sinks, GQA and the sliding window for one sequence. Tokens go in chunks of at
+    /// most `KVCache.chunk`: the chunk's K/V enter the cache, then every (token, head) of the chunk
+    /// attends in one parallel pass, each query over its own allowed keys (so the result is the same
+    /// as token by token).
     func attention(layer: LayerWeights, span: Span) {
         let c = config, s = scratch
         let d = c.headDim, kvDim = c.kvDim, qDim = c.qDim
-        let group = c.gqaGroupSize
+        let nH = c.numAttentionHeads, group = c.gqaGroupSize
         let scale = c.attentionScale
         let cache = span.cache
         let l = layer.index
         let window = layer.isSliding ? c.slidingWindow : Int.max
         s.ensure(keys: min(span.start + span.count, window))
         let scoreWidth = s.scoreWidth
-        for i in 0..<span.count {
-            let t = span.offset + i
-            let pos = span.start + i
-            let kDst = cache.key(layer: l, position: pos), vDst = cache.value(layer: l, position: pos)
-            for j in 0..<kvDim { kDst[j] = s.k[t * kvDim + j]; vDst[j] = s.v[t * kvDim + j] }
-            let first = layer.isSliding ? max(0, pos - window + 1) : 0
-            let keys = pos - first + 1
-            parallel.forEach(c.numAttentionHeads, minChunk: keys * d < 4096 ? c.numAttentionHeads : 1) { heads, worker in
+        var done = 0
+        while done < span.count {
+            let n = min(KVCache.chunk, span.count - done)
+            for i in done..<(done + n) {
+                let t = span.offset + i, pos = span.start + i
+                let kDst = cache.key(layer: l, position: pos), vDst = cache.value(layer: l, position: pos)
+                for j in 0..<kvDim { kDst[j] = s.k[t * kvDim + j]; vDst[j] = s.v[t * kvDim + j] }
+            }
+            let base = done
+            let work = n * nH * min(span.start + base + n, window) * d
+            parallel.forEach(n * nH, minChunk: work < 1 << 15 ? n * nH : 1) { tasks, worker in
                 let sc = s.scores + worker * scoreWidth
-                for h in heads {
+                for task in tasks {
+                    let i = base + task / nH, h = task % nH
+                    let t = span.offset + i, pos = span.start + i
+                    let first = layer.isSliding ? max(0, pos - window + 1) : 0
+                    let keys = pos - first + 1
                     let g = h / group
                     let qh = s.q + t * qDim + h * d
                     let sink = layer.sinks[h]
@@ -146,6 +198,7 @@ extension CPUBackend {
                     }
                 }
             }
+            done += n
         }
     }
 
@@ -153,7 +206,7 @@ extension CPUBackend {
     func route(layer: LayerWeights, tokens: Int) {
         let c = config, s = scratch
         let E = c.numLocalExperts, k = c.numExpertsPerTok
-        Kernels.linear(s.xn, tokens: tokens, weight: layer.router, bias: layer.routerBias, out: s.router, parallel: parallel)
+        linear(s.xn, tokens: tokens, weight: layer.router, bias: layer.routerBias, out: s.router)
         for t in 0..<tokens {
             let r = s.router + t * E
             let chosen = s.topExpert + t * k        // [k] written in descending-logit order
@@ -177,29 +230,98 @@ extension CPUBackend {
         }
     }
 
-    /// The selected experts for every token (spec §3.5), grouped by expert so each weight row is
-    /// decoded once per step; result (weighted sum in selection order) in `scratch.tmp`.
+    /// The selected experts for every token (spec §3.5); result (weighted sum in selection order)
+    /// in `scratch.tmp`.
     func experts(layer: LayerWeights, tokens: Int) {
+        if useReferenceKernels { referenceExperts(layer: layer, tokens: tokens) } else { fastExperts(layer: layer, tokens: tokens) }
+    }
+
+    /// Pairs p = t·k + j grouped by expert (counting sort): pairs of expert e are
+    /// pairOrder[expertStart[e] ..< expertStart[e + 1]], and pairSlot[p] is p's index in that order.
+    /// Returns the experts with at least one pair, ascending, in `scratch.active`.
+    func groupPairs(tokens: Int) -> Int {
         let c = config, s = scratch
-        let H = c.hiddenSize, I = c.intermediateSize, k = c.numExpertsPerTok
-        let ex = layer.experts
-        // Pairs p = t·k + j grouped by expert (counting sort): pairs of expert e are
-        // pairOrder[expertStart[e] ..< expertStart[e + 1]].
-        let E = c.numLocalExperts, P = tokens * k
+        let E = c.numLocalExperts, P = tokens * c.numExpertsPerTok
         for e in 0...E { s.expertStart[e] = 0 }
         for p in 0..<P { s.expertStart[s.topExpert[p] + 1] += 1 }
         for e in 0..<E { s.expertStart[e + 1] += s.expertStart[e] }
-        var active: [Int] = []
-        active.reserveCapacity(min(E, P))
-        for e in 0..<E where s.expertStart[e + 1] > s.expertStart[e] { active.append(e) }
-        do {
-            var fill = [Int](repeating: 0, count: E)
-            for p in 0..<P {
-                let e = s.topExpert[p]
-                s.pairOrder[s.expertStart[e] + fill[e]] = p
-                fill[e] += 1
+        var activeCount = 0
+        for e in 0..<E where s.expertStart[e + 1] > s.expertStart[e] { s.active[activeCount] = e; activeCount += 1 }
+        for e in 0..<E { s.fill[e] = s.expertStart[e] }
+        for p in 0..<P {
+            let e = s.topExpert[p]
+            s.pairOrder[s.fill[e]] = p
+            s.pairSlot[p] = s.fill[e]
+            s.fill[e] += 1
+        }
+        return activeCount
+    }
+
+    /// The fast expert path: each active expert's rows go through `gk_mxfp4_gemm` over its pairs
+    /// (rows q ∈ expertStart[e] ..< expertStart[e+1] of the grouped buffers), so each weight row is
+    /// decoded once per step and reused across that expert's tokens in registers.
+    func fastExperts(layer: LayerWeights, tokens: Int) {
+        let c = config, s = scratch
+        let H = c.hiddenSize, I = c.intermediateSize, k = c.numExpertsPerTok
+        let ex = layer.experts
+        let P = tokens * k
+        let activeCount = groupPairs(tokens: tokens)
+        let active = UnsafeBufferPointer(start: s.active, count: activeCount)
+        // Inputs in expert order, block-permuted for the MXFP4 kernel.
+        for q in 0..<P { gk_mxfp4_permute(s.xn + (s.pairOrder[q] / k) * H, Int32(H), s.expertIn + q * H) }
+        profile.mark(.router)
+
+        // gate_up: u[q, r] = W1_e[r]·z + b1_e[r].
+        let gateUpBias = ex.gateUpBias.pointer, downBias = ex.downBias.pointer
+        runExpertRows(active: active, rows: 2 * I) { e, range, _ in
+            let q0 = s.expertStart[e], n = s.expertStart[e + 1] - q0, r0 = range.lowerBound
+            gk_mxfp4_gemm(ex.gateUp.rowBlocks(expert: e, row: r0), ex.gateUp.rowScales(expert: e, row: r0),
+                          Int32(range.count), Int32(H), s.expertIn + q0 * H, H, Int32(n),
+                          gateUpBias + e * 2 * I + r0, s.gateUp + q0 * 2 * I + r0, 2 * I)
+        }
+        profile.mark(.gateUp)
+        // Clamped SwiGLU into the permuted layout the down kernel reads.
+        let limit = Float(c.swigluLimit), alpha = Float(c.swigluAlpha)
+        parallel.forEach(P, minChunk: 16) { qs, _ in   // decode (P = k): inline, no barrier
+            for q in qs {
+                let u = s.gateUp + q * 2 * I, a = s.act + q * I
+                for j in 0..<I {
+                    let gate = min(u[2 * j], limit)
+                    let up = min(max(u[2 * j + 1], -limit), limit)
+                    let glu = gate * (1 / (1 + expf(-(gate * alpha))))
+                    a[Int(gk_mxfp4_permuted_index(Int32(j)))] = (up + 1) * glu
+                }
             }
         }
+        profile.mark(.swiglu)
+        // down: y[q, r] = W2_e[r]·a_q + b2_e[r].
+        runExpertRows(active: active, rows: H) { e, range, _ in
+            let q0 = s.expertStart[e], n = s.expertStart[e + 1] - q0, r0 = range.lowerBound
+            gk_mxfp4_gemm(ex.down.rowBlocks(expert: e, row: r0), ex.down.rowScales(expert: e, row: r0),
+                          Int32(range.count), Int32(I), s.act + q0 * I, I, Int32(n),
+                          downBias + e * H + r0, s.expertOut + q0 * H + r0, H)
+        }
+        profile.mark(.down)
+        // Combine in selection order: out_t = Σ_j w_{t,j} · y_{t,j}.
+        for t in 0..<tokens {
+            let out = s.tmp + t * H
+            for i in 0..<H { out[i] = 0 }
+            for j in 0..<k {
+                let w = s.topWeight[t * k + j]
+                let y = s.expertOut + s.pairSlot[t * k + j] * H
+                for i in 0..<H { out[i] += w * y[i] }
+            }
+        }
+    }
+
+    /// The reference expert path: MXFP4 rows decoded into a per-worker scratch row, one dot product
+    /// per (row, pair).
+    func referenceExperts(layer: LayerWeights, tokens: Int) {
+        let c = config, s = scratch
+        let H = c.hiddenSize, I = c.intermediateSize, k = c.numExpertsPerTok
+        let ex = layer.experts
+        let activeCount = groupPairs(tokens: tokens)
+        let active = UnsafeBufferPointer(start: s.active, count: activeCount)
         func members(_ e: Int) -> UnsafeMutableBufferPointer<Int> {
             UnsafeMutableBufferPointer(start: s.pairOrder + s.expertStart[e], count: s.expertStart[e + 1] - s.expertStart[e])
         }
@@ -254,11 +376,11 @@ extension CPUBackend {
     }
 
     /// Splits (active expert × rows) into parallel tasks of row ranges.
-    private func runExpertRows(active: [Int], rows: Int, _ body: (Int, Range<Int>, Int) -> Void) {
-        let per = max(16, (active.count * rows + parallel.maxChunks - 1) / parallel.maxChunks)
+    private func runExpertRows(active: UnsafeBufferPointer<Int>, rows: Int, _ body: (Int, Range<Int>, Int) -> Void) {
+        let per = (max(16, (active.count * rows + parallel.maxChunks - 1) / parallel.maxChunks) + 3) / 4 * 4
         let chunksPerExpert = (rows + per - 1) / per
         let tasks = active.count * chunksPerExpert
-        let perChunk = (rows + chunksPerExpert - 1) / chunksPerExpert
+        let perChunk = ((rows + chunksPerExpert - 1) / chunksPerExpert + 3) / 4 * 4   // whole 4-row kernel tiles
         // Each task index → (expert, row range); `forEach` hands out task ranges to workers.
         parallel.forEach(tasks) { taskRange, worker in
             for task in taskRange {

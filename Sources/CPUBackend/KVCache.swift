@@ -1,6 +1,8 @@
 // Per-slot KV cache of the CPU backend: post-RoPE K and V in f32 for every layer. Full-attention
-// layers keep every position; sliding layers keep a ring of `sliding_window` positions (position u
-// lives at u mod window), enough because a query at t only reads keys t − window < u ≤ t (spec §3.7).
+// layers keep every position; sliding layers keep a ring of `sliding_window + chunk` positions
+// (position u lives at u mod capacity): a query at t only reads keys t − window < u ≤ t (spec §3.7),
+// and the extra `chunk` rows let a whole chunk of new tokens enter the ring before any of them
+// attends (one parallel pass per chunk instead of one per token).
 
 final class KVCache {
     /// Positions each layer can hold: maxContext (full) or min(window, maxContext) (sliding).
@@ -12,9 +14,14 @@ final class KVCache {
     /// Tokens cached so far (= next position).
     var length = 0
 
+    /// New tokens that may be written to a sliding layer's ring before they attend.
+    static let chunk = 256
+
     init(config: ModelConfig, maxContext: Int) {
         kvDim = config.kvDim
-        capacity = (0..<config.numHiddenLayers).map { config.isSliding(layer: $0) ? min(config.slidingWindow, maxContext) : maxContext }
+        capacity = (0..<config.numHiddenLayers).map {
+            config.isSliding(layer: $0) ? min(config.slidingWindow + Self.chunk, maxContext) : maxContext
+        }
         keys = capacity.map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * config.kvDim) }
         values = capacity.map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * config.kvDim) }
     }

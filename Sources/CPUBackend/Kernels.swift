@@ -1,7 +1,9 @@
-// CPU kernels over f32 activations: dot products against f32, bf16 and dequantized MXFP4 rows,
-// RMSNorm, linear layers (row-parallel, tokens inner so each weight row is read once per step and
-// each (token, row) result is independent of the batch), and the MXFP4 row decoder.
+// CPU kernels over f32 activations: RMSNorm, the bf16 linear layer (row-parallel over the C kernels
+// of CPUKernels), and the simple reference kernels (f32/bf16 dot products, the per-byte MXFP4 row
+// decoder, `referenceLinear`) that the fast path is tested against and that
+// `CPUBackend(useReferenceKernels: true)` runs.
 import Core
+import CPUKernels
 
 enum Kernels {
     /// Σ a[i]·b[i], f32 accumulation in 2×16 lanes.
@@ -70,8 +72,24 @@ enum Kernels {
     }
 
     /// out[t, r] = W[r]·x[t] + b[r] for t < tokens, r < W.rows. x: [tokens, in] f32, out: [tokens, outStride] f32
-    /// (columns 0..<W.rows written). Parallel over output rows.
+    /// (columns 0..<W.rows written). Parallel over output rows; each worker streams its rows once
+    /// through `gk_bf16_gemm` (tiles of rows × tokens). Each (token, row) result depends only on that
+    /// row and token, so batching does not change it.
     static func linear(_ x: UnsafePointer<Float>, tokens: Int, weight: BF16Tensor, bias: BF16Tensor?,
+                       out: UnsafeMutablePointer<Float>, outStride: Int? = nil, parallel: Parallel) {
+        let rows = weight.rows, cols = weight.cols
+        let stride = outStride ?? rows
+        let w = weight.pointer
+        let b = bias?.pointer
+        parallel.forEach(rows, minChunk: 64, align: 4) { range, _ in
+            let r0 = range.lowerBound
+            gk_bf16_gemm(w + r0 * cols, cols, Int32(range.count), Int32(cols), x, cols, Int32(tokens),
+                         b.map { $0 + r0 }, out + r0, stride)
+        }
+    }
+
+    /// The reference of `linear`: one `dotBF16` per (row, token).
+    static func referenceLinear(_ x: UnsafePointer<Float>, tokens: Int, weight: BF16Tensor, bias: BF16Tensor?,
                        out: UnsafeMutablePointer<Float>, outStride: Int? = nil, parallel: Parallel) {
         let rows = weight.rows, cols = weight.cols
         let stride = outStride ?? rows

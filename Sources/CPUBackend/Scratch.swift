@@ -20,11 +20,18 @@ final class Scratch {
     var topWeight: UnsafeMutablePointer<Float>! // [N, k] softmax over the selected logits
     var pairOrder: UnsafeMutablePointer<Int>!  // [P] pair indices (t·k + j) grouped by expert
     let expertStart: UnsafeMutablePointer<Int> // [E + 1] group bounds in pairOrder
+    let active: UnsafeMutablePointer<Int>      // [E] experts with at least one pair this step
+    let fill: UnsafeMutablePointer<Int>        // [E] counting-sort cursors
+    var pairSlot: UnsafeMutablePointer<Int>!   // [P] pair p → its row q in the expert-grouped buffers (fast path)
+    var expertIn: UnsafeMutablePointer<Float>! // [P, H] normed MoE inputs, expert-grouped rows, MXFP4-permuted (fast path)
     var gateUp: UnsafeMutablePointer<Float>!   // [P, 2I] expert gate_up outputs (interleaved)
-    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations
+    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations (fast path: grouped rows, MXFP4-permuted)
     var expertOut: UnsafeMutablePointer<Float>! // [P, H] expert outputs incl. down bias
     var cos: UnsafeMutablePointer<Float>!      // [N, d/2] m·cos(p·f_j)
     var sin: UnsafeMutablePointer<Float>!      // [N, d/2] m·sin(p·f_j)
+    /// [logitRows, V] f32: lm_head output of one sequence (one row unless all positions were asked for).
+    private(set) var logits: UnsafeMutablePointer<Float>
+    private(set) var logitRows: Int
     /// [workers, rowWidth] f32: one dequantized MXFP4 row per worker.
     let rows: UnsafeMutablePointer<Float>
     /// [workers, scoreWidth] f32: attention scores of one head per worker.
@@ -37,7 +44,11 @@ final class Scratch {
         rowWidth = max(config.hiddenSize, config.intermediateSize)
         rows = .allocate(capacity: workers * rowWidth)
         expertStart = .allocate(capacity: config.numLocalExperts + 1)
+        active = .allocate(capacity: config.numLocalExperts)
+        fill = .allocate(capacity: config.numLocalExperts)
         scoreWidth = 256
+        logitRows = 1
+        logits = .allocate(capacity: config.vocabSize)
         scores = .allocate(capacity: workers * scoreWidth)
         ensure(tokens: tokens)
     }
@@ -46,7 +57,10 @@ final class Scratch {
         freeAll()
         rows.deallocate()
         scores.deallocate()
+        logits.deallocate()
         expertStart.deallocate()
+        active.deallocate()
+        fill.deallocate()
     }
 
     private func freeAll() {
@@ -54,6 +68,8 @@ final class Scratch {
         for p in [x, xn, q, k, v, attn, tmp, router, topWeight, gateUp, act, expertOut, cos, sin] { p?.deallocate() }
         topExpert?.deallocate()
         pairOrder?.deallocate()
+        pairSlot?.deallocate()
+        expertIn?.deallocate()
     }
 
     func ensure(tokens n: Int) {
@@ -72,12 +88,22 @@ final class Scratch {
         topExpert = .allocate(capacity: pairs)
         topWeight = .allocate(capacity: pairs)
         pairOrder = .allocate(capacity: pairs)
+        pairSlot = .allocate(capacity: pairs)
+        expertIn = .allocate(capacity: pairs * c.hiddenSize)
         gateUp = .allocate(capacity: pairs * 2 * c.intermediateSize)
         act = .allocate(capacity: pairs * c.intermediateSize)
         expertOut = .allocate(capacity: pairs * c.hiddenSize)
         cos = .allocate(capacity: n * c.headDim / 2)
         sin = .allocate(capacity: n * c.headDim / 2)
         capacity = n
+    }
+
+    /// Makes the logits buffer hold at least `n` rows.
+    func ensure(logitRows n: Int) {
+        guard n > logitRows else { return }
+        logits.deallocate()
+        logitRows = n
+        logits = .allocate(capacity: n * config.vocabSize)
     }
 
     /// Makes each worker's score buffer hold at least `n` keys.

@@ -4,7 +4,12 @@
 // consume it, RoPE and the KV write into the QKV product, top-k into the router, the expert combine and
 // residual add into the down product, and the greedy argmax into lm_head. Launches use programmatic
 // dependent launch on sm_90 so a kernel's weight loads overlap the previous kernel's tail.
-// GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons).
+// GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons); GPTOSS_MF4TC=0 keeps the
+// fused path but runs the expert products on CUDA cores (dec_moe_*) instead of tensor cores; GPTOSS_MF4PIPE=1
+// runs the pipelined v8 tensor-core kernels (dec_moe_*_tp, opt-in: measured 3–6 % slower than v7 on the
+// H100, docs/perf-notes.md "Version 8") instead of v7 (dec_moe_*_tc), and GPTOSS_MF4EARLY=0 makes v8
+// issue its first weight loads after the input staging instead of before; GPTOSS_MF4PIPE=2 runs v9
+// (dec_moe_*_tg: v7's group loads, double-buffered; the same early switch).
 import Core
 import Foundation
 
@@ -13,6 +18,13 @@ final class DecodeScratch {
     let counters: DeviceBuffer   // [1024] u32: last-block-done tickets (router, lm_head, down row ranges)
     let best: DeviceBuffer       // [1] u64: packed (value, index) argmax
     let enabled: Bool
+    /// The MXFP4 expert products on tensor cores (dec_moe_gate_up_tc / dec_moe_down_tc); GPTOSS_MF4TC=0: off.
+    let mf4TensorCores: Bool
+    /// 0: v7 (dec_moe_*_tc, default); 1: v8 item-pipelined (dec_moe_*_tp, GPTOSS_MF4PIPE=1, slower than v7);
+    /// 2: v9 group double-buffered (dec_moe_*_tg, GPTOSS_MF4PIPE=2).
+    let mf4Pipe: Int
+    /// v8 issues its first weight loads before the input staging (1) or after it (0, GPTOSS_MF4EARLY=0).
+    let mf4Early: Int32
 
     /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
     private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
@@ -45,6 +57,9 @@ final class DecodeScratch {
             && c.numLocalExperts <= 256 && c.numExpertsPerTok <= 8 && c.headDim % 2 == 0
             && c.hiddenSize / downRows <= 1024
         enabled = shapesFit && ProcessInfo.processInfo.environment["GPTOSS_DECODE"] != "0"
+        mf4TensorCores = ProcessInfo.processInfo.environment["GPTOSS_MF4TC"] != "0"
+        mf4Pipe = ["1": 1, "2": 2][ProcessInfo.processInfo.environment["GPTOSS_MF4PIPE"] ?? ""] ?? 0
+        mf4Early = ProcessInfo.processInfo.environment["GPTOSS_MF4EARLY"] == "0" ? 0 : 1
     }
 }
 
@@ -90,14 +105,21 @@ extension CUDABackend {
             try dev.launch("dec_router_topk", grid: ((E + ds.routerRows - 1) / ds.routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(ds.routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            try dev.launch("dec_moe_gate_up", grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
+            // v8 (dec_moe_*_tp) takes one more argument than v6/v7: early.
+            // v9 (dec_moe_*_tg, GPTOSS_MF4PIPE=2) takes the same arguments as v8.
+            let pipe = ds.mf4TensorCores && ds.mf4Pipe != 0
+            let sfx = ds.mf4Pipe == 2 ? "_tg" : "_tp"
+            let early: [KernelArg] = pipe ? [.i32(ds.mf4Early)] : []
+            let gateUp = !ds.mf4TensorCores ? "dec_moe_gate_up" : pipe ? "dec_moe_gate_up" + sfx : "dec_moe_gate_up_tc"
+            try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
-                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-            try dev.launch("dec_moe_down", grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))] + early)
+            let down = !ds.mf4TensorCores ? "dec_moe_down" : pipe ? "dec_moe_down" + sfx : "dec_moe_down_tc"
+            try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
-                            .int(K), .int(ds.downRows)])
+                            .int(K), .int(ds.downRows)] + early)
         }
         try dev.launch("dec_logits_argmax", grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),

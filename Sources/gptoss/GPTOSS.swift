@@ -7,5 +7,5 @@ struct GPTOSS: AsyncParsableCommand {
         commandName: "gptoss",
         abstract: "Inference engine for gpt-oss-20b and gpt-oss-120b (CPU and CUDA).",
         subcommands: [Generate.self, Chat.self, Batch.self, Tokenize.self, Render.self, Synth.self, Logits.self,
-                      Kernels.self, CUDACheck.self, Bench.self])
+                      Kernels.self, CUDACheck.self, Bench.self, Serve.self])
 }

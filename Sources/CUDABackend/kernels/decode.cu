@@ -269,6 +269,260 @@ DEVI void mf4_first(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict_
     mf4_group_load(w, sc, blocks, scales, rowBase, K, s, S, R, 0);
 }
 
+// ---- MXFP4 rows on the tensor cores (mma.sync m16n8k16, f16 operands, f32 accumulation) ----------
+// A = 16 weight rows × 16 k (row g = lane/4 and g + 8; lane t = lane % 4 owns the k pairs 2t, 2t+1 and
+// 2t+8, 2t+9). The k order inside an mma is free as long as A and B agree, so lane t feeds the codes of
+// ONE scale block (block 4c + t of chunk c, a 16-byte load per row) and B puts that block's inputs in
+// columns 2t (x_hi) and 2t + 1 (x_lo) only, zeros elsewhere: D[row, 2t] + D[row, 2t + 1] is then the
+// dot product of row with block 4c + t alone, left in lane t's own accumulator registers, where its
+// E8M0 scale is applied. Eight mmas consume one block per lane (4 code words × 2 nibble pairs).
+// Numerics: E2M1 → f16 is exact (value·2^-14: sign → bit 15, e1 e0 m → bits 11..9, e = 0 the f16
+// subnormal); x = x_hi + x_lo with x_hi = f16(x), x_lo = f16(x − x_hi) (≈ 22 significant bits, |x| must
+// stay below 65504); products exact, f32 accumulation.
+// Nibble pair (a, a + 4) of a code word as an f16x2 (lo = element a): nibble a moved to bits 15..12 and
+// nibble a + 4 to bits 31..28, then the magnitude bits shifted down by 3 under the sign.
+template <int a>
+DEVI u32 fp4_h2(u32 v) {
+    const u32 s = v << (12 - 4 * a);
+    const u32 m = a == 3 ? (v >> 3) : (v << (9 - 4 * a));
+    return (s & 0x80008000u) | (m & 0x0E000E00u);
+}
+DEVI u32 f16x2_rn(float lo, float hi) {
+    u32 r;
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+DEVI void f16x2_to_f32(u32 v, float &lo, float &hi) {
+    asm("{.reg .f16 l, h;\n mov.b32 {l, h}, %2;\n cvt.f32.f16 %0, l;\n cvt.f32.f16 %1, h;}" : "=f"(lo), "=f"(hi) : "r"(v));
+}
+DEVI void mma_f16(float (&c)[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+#define MF4TC_KMAX 4096
+// The B operand staged in shared memory: xs[0] = x_hi, xs[1] = x_lo, [K/2] u32 f16 pairs in mma order
+// (block b, word w: u32 16b + 4w + a holds elements (8w + a, 8w + a + 4), a = 0..3). Thread s owns
+// elements 16s..16s+15 in xr (load_x<true>). Ends with a barrier.
+DEVI void mf4tc_stage_x(const float *xr, int s, int S, u32 (*xs)[MF4TC_KMAX / 2]) {
+    if (s < S) {
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+            const float *x = xr + 8 * q;
+            u32 hi[4], lo[4];
+#pragma unroll
+            for (int a = 0; a < 4; a++) {
+                hi[a] = f16x2_rn(x[a], x[a + 4]);
+                float h0, h1;
+                f16x2_to_f32(hi[a], h0, h1);
+                lo[a] = f16x2_rn(x[a] - h0, x[a + 4] - h1);
+            }
+            const int at = 16 * (s >> 1) + 4 * (2 * (s & 1) + q);
+            *(uint4 *)&xs[0][at] = make_uint4(hi[0], hi[1], hi[2], hi[3]);
+            *(uint4 *)&xs[1][at] = make_uint4(lo[0], lo[1], lo[2], lo[3]);
+        }
+    }
+    __syncthreads();
+}
+// One 16-row group's weights for this lane: rows g and g + 8 of the group, the code bytes and scale of
+// block 4(warp + i·NW) + t for each of the warp's (at most 4) chunks i; rows ≥ R and blocks ≥ K/32 load 0.
+struct Mf4tcGroup { uint4 w0[4], w1[4]; u32 s0[4], s1[4]; };
+DEVI void mf4tc_load(Mf4tcGroup &q, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                     int K, int R, int r0) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const bool ok0 = r0 + g < R, ok1 = r0 + g + 8 < R;
+    const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        const bool on = blk < NB;
+        q.w0[i] = on && ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+        q.w1[i] = on && ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+        q.s0[i] = on && ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
+        q.s1[i] = on && ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
+    }
+}
+// Rows rowBase + [0, R) of an MXFP4 matrix [*, K] dotted with the staged x; per-warp row sums into
+// red[warp][row] (every warp writes every row), ends with a barrier (then row_total). Warp w takes the
+// 128-element chunks w, w + NW, ... (at most 4: NW = ceil(K/512)), 16 rows at a time. (Issuing group 0's
+// loads before the input staging measured slower on the H200: 499–501 vs 509–511 tok/s.)
+DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int R,
+                           const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;   // the lanes holding B columns 2t and 2t + 1
+    for (int r0 = 0; r0 < R; r0 += 16) {
+        Mf4tcGroup q;
+        mf4tc_load(q, blocks, scales, rowBase, K, R, r0);
+        float acc0 = 0.f, acc1 = 0.f;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int blk = 4 * (warp + i * NW) + t;
+            if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
+            const bool bLoad = bOn && blk < NB;
+            const u32 *xp = xb + 16 * blk;
+            float d[4] = {0.f, 0.f, 0.f, 0.f};
+            const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
+            const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
+#pragma unroll
+            for (int w = 0; w < 4; w++) {
+                uint4 b = zero4();
+                if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+                mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+                mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+            }
+            // 2^(s − 127) · 2^14 (the f16 codes are value·2^-14) as f32 bits; rows off have d = 0.
+            acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
+            acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
+        }
+        acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+        acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+        if (t == 0) {
+            if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+            if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+        }
+    }
+    __syncthreads();
+}
+
+// Pipelined variant (decode v8): the same products, but the warp's work is a flat list of items
+// (16-row group r0, chunk i) and the loads run MF4P_D items ahead of the mma, across group boundaries:
+// while a group's mma, shuffles and row stores run, the next groups' weights are already in flight,
+// and the first MF4P_D items can be issued before the input is normalized and staged (early = 1).
+// Same per-block E8M0 accumulation, same summation order within a row as mf4tc_block_rows.
+#define MF4P_D 4
+struct Mf4pItem { uint4 w0, w1; u32 s0, s1; };
+struct Mf4pPipe {
+    Mf4pItem buf[MF4P_D];
+    int nch, ni;      // the warp's chunks, items = (R/16)·nch
+    int li, lr0;      // the next item to load: chunk index, group row
+};
+DEVI void mf4p_load_item(Mf4pItem &it, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                         int K, int R, int r0, int i) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const int blk = 4 * (warp + i * NW) + t;
+    const bool on = blk < NB, ok0 = on && r0 + g < R, ok1 = on && r0 + g + 8 < R;
+    const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
+    it.w0 = ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+    it.w1 = ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+    it.s0 = ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
+    it.s1 = ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
+}
+DEVI void mf4p_advance(Mf4pPipe &p) { if (++p.li == p.nch) { p.li = 0; p.lr0 += 16; } }
+// Issues the first MF4P_D items (needs only the weights: call before the input is ready).
+DEVI void mf4p_first(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                     int K, int R) {
+    const int warp = threadIdx.x / WARP, NW = blockDim.x / WARP, NB = K / 32;
+    p.nch = 0;
+    for (int i = 0; i < 4; i++) if (4 * (warp + i * NW) < NB) p.nch = i + 1;
+    p.ni = ((R + 15) / 16) * p.nch;
+    p.li = 0; p.lr0 = 0;
+#pragma unroll
+    for (int u = 0; u < MF4P_D; u++) {
+        if (u < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
+    }
+}
+// The rows, as mf4tc_block_rows (red[warp][row], ends with a barrier); x must be staged.
+DEVI void mf4p_rows(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;
+    int ci = 0, r0 = 0;
+    float acc0 = 0.f, acc1 = 0.f;
+    for (int n = 0; n < p.ni; n += MF4P_D) {
+#pragma unroll
+        for (int u = 0; u < MF4P_D; u++) {
+            if (n + u < p.ni) {   // warp-uniform
+                const Mf4pItem q = p.buf[u];
+                if (n + u + MF4P_D < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
+                const int blk = 4 * (warp + ci * NW) + t;
+                const bool bLoad = bOn && blk < NB;
+                const u32 *xp = xb + 16 * blk;
+                float d[4] = {0.f, 0.f, 0.f, 0.f};
+                const u32 a0w[4] = {q.w0.x, q.w0.y, q.w0.z, q.w0.w};
+                const u32 a1w[4] = {q.w1.x, q.w1.y, q.w1.z, q.w1.w};
+#pragma unroll
+                for (int w = 0; w < 4; w++) {
+                    uint4 b = zero4();
+                    if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+                    mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+                    mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+                }
+                acc0 = fmaf(__uint_as_float((q.s0 + 14u) << 23), d[0] + d[1], acc0);
+                acc1 = fmaf(__uint_as_float((q.s1 + 14u) << 23), d[2] + d[3], acc1);
+                if (++ci == p.nch) {
+                    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+                    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+                    if (t == 0) {
+                        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+                        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+                    }
+                    acc0 = 0.f; acc1 = 0.f; ci = 0; r0 += 16;
+                }
+            }
+        }
+    }
+    // Warps with no chunk (only when K/32 < 4·NW) leave their rows at 0.
+    if (p.nch == 0) {
+        for (int r = lane; r < R; r += WARP) red[warp * DEC_RMAX + r] = 0.f;
+    }
+    __syncthreads();
+}
+
+// Group double buffering (decode v9, GPTOSS_MF4PIPE=2): v7's whole-group loads (8 × 16 B per lane issued
+// together), but the next 16-row group is issued before the current group's mma, so a block with two or
+// more groups overlaps their round trips. Two groups of buffers (≈ 80 registers) need 3 blocks per SM.
+DEVI void mf4g_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 *xb, bool bOn, float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    float acc0 = 0.f, acc1 = 0.f;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
+        const bool bLoad = bOn && blk < NB;
+        const u32 *xp = xb + 16 * blk;
+        float d[4] = {0.f, 0.f, 0.f, 0.f};
+        const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
+        const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
+#pragma unroll
+        for (int w = 0; w < 4; w++) {
+            uint4 b = zero4();
+            if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+            mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+            mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+        }
+        acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
+        acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
+    }
+    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+    if (t == 0) {
+        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+    }
+}
+// qa holds group 0 (mf4tc_load(qa, ..., 0) already issued); ends with a barrier, as mf4tc_block_rows.
+DEVI void mf4g_rows(Mf4tcGroup &qa, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int g = (threadIdx.x % WARP) >> 2, t = threadIdx.x & 3;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;
+    Mf4tcGroup qb;
+    for (int r0 = 0; r0 < R; r0 += 32) {
+        if (r0 + 16 < R) mf4tc_load(qb, blocks, scales, rowBase, K, R, r0 + 16);
+        mf4g_group(qa, K, R, r0, xb, bOn, red);
+        if (r0 + 32 < R) mf4tc_load(qa, blocks, scales, rowBase, K, R, r0 + 32);
+        if (r0 + 16 < R) mf4g_group(qb, K, R, r0 + 16, xb, bOn, red);
+    }
+    __syncthreads();
+}
+
 // Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
 // that share `counter` (the last to arrive), which then sees every block's writes; it resets the counter.
 DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
@@ -471,6 +725,183 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, co
 #pragma unroll
     for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
     mf4_block_rows(blocks, scales, rowBase, I, s, S, R, xr, red, w, sc);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// The same two products with the tensor-core rows (mf4tc_block_rows); same arguments, grids and blocks.
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// Decode v8: the tensor-core expert products with the pipelined rows (mf4p_*); same arguments as the
+// _tc kernels plus early (1: issue the first weight items before the input staging).
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tp(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    Mf4pPipe p;
+    if (early) mf4p_first(p, blocks, scales, rowBase, H, R);
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4p_first(p, blocks, scales, rowBase, H, R);
+    mf4p_rows(p, blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tp(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    Mf4pPipe p;
+    if (early) mf4p_first(p, blocks, scales, rowBase, I, R);   // weights only: before the wait
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4p_first(p, blocks, scales, rowBase, I, R);
+    mf4p_rows(p, blocks, scales, rowBase, I, R, xs, red);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// Decode v9: v7's products with group double buffering (mf4g_rows), 3 blocks per SM; same arguments as
+// the _tp kernels (early: issue group 0 before the input staging).
+#define DEC_MF4G_BOUNDS __launch_bounds__(192, 3)
+GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_gate_up_tg(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    Mf4tcGroup qa;
+    if (early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
+    mf4g_rows(qa, blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_down_tg(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    Mf4tcGroup qa;
+    if (early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);   // weights only: before the wait
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);
+    mf4g_rows(qa, blocks, scales, rowBase, I, R, xs, red);
     if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
     if (s < R) {
