@@ -638,29 +638,9 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(const float *__restrict__ h, 
     float v[8];
 #pragma unroll
     for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? __ldcg(logits + lane + q * WARP) : GPTOSS_NEG_INF;
-    unsigned taken = 0;
-    float top0 = 0.f, sum = 0.f, mine = 0.f;
-    int myidx = 0;
-    for (int j = 0; j < k; j++) {
-        float bv = GPTOSS_NEG_INF;
-        int bi = 0x7fffffff;
-#pragma unroll
-        for (int q = 0; q < 8; q++) {
-            const int e = lane + q * WARP;
-            if (e < E && !(taken & (1u << q)) && (bi == 0x7fffffff || v[q] > bv)) { bv = v[q]; bi = e; }
-        }
-#pragma unroll
-        for (int m = WARP / 2; m > 0; m >>= 1) {
-            const float ov = shfl_xor(bv, m);
-            const int oi = shfl_xor_i(bi, m);
-            if (oi != 0x7fffffff && (bi == 0x7fffffff || ov > bv || (ov == bv && oi < bi))) { bv = ov; bi = oi; }
-        }
-        if (bi % WARP == lane) taken |= 1u << (bi / WARP);
-        if (j == 0) top0 = bv;
-        const float ex = expf(bv - top0);
-        sum += ex;
-        if (lane == j) { mine = ex; myidx = bi; }
-    }
+    float sum, mine;
+    int myidx;
+    warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
     if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
 }
 

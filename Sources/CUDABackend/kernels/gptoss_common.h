@@ -87,3 +87,34 @@ DEVI void fp4_table_fill(float *t) {
 }
 
 #define GPTOSS_NEG_INF __int_as_float(0xff800000)
+
+// Router top-k for one token by one warp (spec §3.5): v[q] holds the logit of expert lane + q·WARP
+// (−inf past E, so E ≤ 8·WARP), k ≤ WARP. Picks the k largest, ties to the lower expert index, and
+// the softmax over the picks only. Lane j < k gets the j-th pick in *idx and its unnormalized weight
+// exp(l − l_max) in *w; every lane gets the denominator in *sum (weight = *w / *sum).
+DEVI void warp_router_topk(const float v[8], int E, int k, int lane, int *idx, float *w, float *sum) {
+    unsigned taken = 0;  // bit q: v[q] already chosen
+    float top0 = 0.f, s = 0.f, mine = 0.f;
+    int myidx = 0;
+    for (int j = 0; j < k; j++) {
+        float bv = GPTOSS_NEG_INF;
+        int bi = 0x7fffffff;
+#pragma unroll
+        for (int q = 0; q < 8; q++) {
+            const int e = lane + q * WARP;
+            if (e < E && !(taken & (1u << q)) && (bi == 0x7fffffff || v[q] > bv)) { bv = v[q]; bi = e; }
+        }
+#pragma unroll
+        for (int m = WARP / 2; m > 0; m >>= 1) {
+            const float ov = shfl_xor(bv, m);
+            const int oi = shfl_xor_i(bi, m);
+            if (oi != 0x7fffffff && (bi == 0x7fffffff || ov > bv || (ov == bv && oi < bi))) { bv = ov; bi = oi; }
+        }
+        if (bi % WARP == lane) taken |= 1u << (bi / WARP);
+        if (j == 0) top0 = bv;
+        const float ex = expf(bv - top0);
+        s += ex;
+        if (lane == j) { mine = ex; myidx = bi; }
+    }
+    *idx = myidx; *w = mine; *sum = s;
+}
