@@ -81,30 +81,42 @@ extension CUDABackend {
         let layerKV = maxSlots * maxContext * kvDim * 4
         let counters = ds.counters.pointer
         let routerCounter = counters, logitCounter = counters + 4, downCounters = counters + 64
+        // v10 (DecodeSmallKernels below): dec_attention's per-KV-head tickets are counters[2 ..< 2 + nKV].
+        let v10 = DecodeSmallKernels.current(nKV: nKV, headDim: d, splitCapacity: splitRows * maxSplit)
+        let attnCounters = counters + 8
+        let routerRows = v10.routerRows ?? ds.routerRows
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
             let kc = kCache.at(l * layerKV), vc = vCache.at(l * layerKV)
             let jr = ds.qkvPairs
-            try dev.launch("dec_qkv_rope", grid: ((nH + 2 * nKV) * (d / 2 / jr), 1, 1), block: xsBlock(H), programmatic: true,
+            try dev.launch(v10.name("dec_qkv_rope"), grid: ((nH + 2 * nKV) * (d / 2 / jr), 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.inputNorm), .f32(eps), .ptr(lw.qkv), .ptr(lw.qkvBias), .ptr(qkv.pointer),
                             .ptr(invFreq.pointer), .f32(rope.attentionFactor), .ptr(kc), .ptr(vc), .ptr(pos), .ptr(slot),
                             .int(maxContext), .int(H), .int(nH), .int(nKV), .int(d), .int(jr)])
             let window = c.isSliding(layer: l) ? c.slidingWindow : 0
-            try dev.launch("f32_attention_sinks", grid: (nKV, 1, nsplit), block: G * 32, sharedBytes: attSmem,
-                           [.ptr(qkv.pointer), .int(qkvw), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
-                            .ptr(attn.pointer), .ptr(part.pointer), .int(nH), .int(nKV), .int(d), .int(maxContext),
-                            .int(window), .f32(c.attentionScale), .int(nsplit)])
-            if nsplit > 1 {
-                try dev.launch("f32_attention_combine", grid: (nH, 1, 1), block: 32,
-                               [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
+            if v10.fusedAttention {
+                try dev.launch("dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
+                               [.ptr(qkv.pointer), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
+                                .ptr(attn.pointer), .ptr(part.pointer), .ptr(attnCounters), .int(nH), .int(nKV), .int(d),
+                                .int(maxContext), .int(window), .f32(c.attentionScale), .int(v10.attentionSplits),
+                                .int(v10.attentionMinKeys)])
+            } else {
+                try dev.launch("f32_attention_sinks", grid: (nKV, 1, nsplit), block: G * 32, sharedBytes: attSmem,
+                               [.ptr(qkv.pointer), .int(qkvw), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
+                                .ptr(attn.pointer), .ptr(part.pointer), .int(nH), .int(nKV), .int(d), .int(maxContext),
+                                .int(window), .f32(c.attentionScale), .int(nsplit)])
+                if nsplit > 1 {
+                    try dev.launch("f32_attention_combine", grid: (nH, 1, 1), block: 32,
+                                   [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
+                }
             }
-            try dev.launch("dec_gemv_bf16", grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
+            try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
                            [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
                             .int(qDim), .int(H), .int(ds.oRows), .i32(1)])
-            try dev.launch("dec_router_topk", grid: ((E + ds.routerRows - 1) / ds.routerRows, 1, 1), block: xsBlock(H), programmatic: true,
+            try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
-                            .int(H), .int(E), .int(K), .int(ds.routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
+                            .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
             // v8 (dec_moe_*_tp) takes one more argument than v6/v7: early.
             // v9 (dec_moe_*_tg, GPTOSS_MF4PIPE=2) takes the same arguments as v8.
             let pipe = ds.mf4TensorCores && ds.mf4Pipe != 0
@@ -121,8 +133,41 @@ extension CUDABackend {
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
                             .int(K), .int(ds.downRows)] + early)
         }
-        try dev.launch("dec_logits_argmax", grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
+        try dev.launch(v10.name("dec_logits_argmax"), grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),
                         .int(H), .int(V), .int(ds.logitRows), .ptr(ds.best.pointer), .ptr(logitCounter), .ptr(tokensOut.pointer)])
+    }
+}
+
+/// Decode v10, "small kernels" (docs/perf-notes.md "Version 10b"): everything in the per-layer step but the
+/// MXFP4 expert products. On by default; GPTOSS_DECODE_V10=0 runs v6's kernels in the same binary (A/B).
+///  - dec_qkv_rope_v10 / dec_gemv_bf16_v10 / dec_router_topk_v10 / dec_logits_argmax_v10: the bf16 products
+///    issue both register buffers' weight groups and the norm weights before griddepcontrol.wait (4 rows in
+///    flight through the prologue instead of 2, one dependent round trip less); bit-identical results.
+///  - dec_attention: attention with the split-KV combine fused (last split block per KV head merges), the
+///    split count chosen on the device from the context (ceil(keys / GPTOSS_ATT_MINKEYS, default 32), at
+///    most GPTOSS_ATT_SPLITS, default and limit 64): one launch per layer instead of two.
+///  - the router runs 4 experts per block (8 blocks for 32 experts) unless GPTOSS_DECODE_ROWS is set.
+struct DecodeSmallKernels {
+    let enabled: Bool
+    let fusedAttention: Bool
+    /// Blocks per KV head launched for attention (the kernel uses ceil(keys / attentionMinKeys) of them).
+    let attentionSplits: Int
+    let attentionMinKeys: Int
+    /// Router experts per block; nil: DecodeScratch's choice.
+    let routerRows: Int?
+
+    func name(_ kernel: String) -> String { enabled ? kernel + "_v10" : kernel }
+
+    static func current(nKV: Int, headDim: Int, splitCapacity: Int) -> DecodeSmallKernels {
+        let env = ProcessInfo.processInfo.environment
+        let on = env["GPTOSS_DECODE_V10"] != "0"
+        let minKeys = env["GPTOSS_ATT_MINKEYS"].flatMap { Int($0) }.map { max(1, $0) } ?? 32
+        let splits = env["GPTOSS_ATT_SPLITS"].flatMap { Int($0) }.map { max(1, $0) } ?? 64
+        // The kernel's limits: 14 tickets in counters[2 ..< 16], head_dim ≤ 128 in 4-float loads, ≤ 64 splits.
+        let attentionFits = nKV <= 14 && headDim % 4 == 0 && headDim <= 128
+        return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits,
+                                  attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
+                                  routerRows: on && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil)
     }
 }

@@ -25,9 +25,13 @@ DEVI void pdl_trigger() {}
 
 #define DEC_RMAX 64   // rows per block at most
 #define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
+#define ATT_MAXD_DEC 128   // dec_attention: head_dim limit (lane owns dims lane, lane + 32, ...)
 // bf16 products: at most 170 registers so 3 blocks of up to 128 threads share an SM (grids of a few
 // hundred blocks then run in one wave).
 #define DEC_BF16_BOUNDS __launch_bounds__(128, 3)
+// v10 bf16 products: at most 128 registers, so K = 2880 (96 threads) keeps 5 blocks per SM (qkv's 640
+// blocks in one wave) although two groups and the norm weights are live through the prologue.
+#define DEC_BF16_V10_BOUNDS __launch_bounds__(128, 4)
 // MXFP4 products: 192 threads (K = 2880), at most 85 registers so 4 blocks (24 warps) share an SM.
 #define DEC_MF4_BOUNDS __launch_bounds__(192, 4)
 
@@ -187,6 +191,100 @@ DEVI void bf16_block_rows(const u16 *__restrict__ W, int K, int s, int S, int R,
 template <typename RowOf>
 DEVI void bf16_first(uint4 (&w)[BF16_RG][4], const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf) {
     bf16_group_load(w, W, K, s, S, R, 0, rowOf);
+}
+
+// ---- bf16 rows, v10 prologue (GPTOSS_DECODE_V10, default on) ----------------------------------------
+// The v6 prologue leaves one group (2 rows) in flight while the input is read, reduced and normalized
+// (two dependent round trips: src, then nw). v10 issues BOTH register buffers' groups and the thread's
+// nw slice before griddepcontrol.wait (they are weights), so the prologue has 4 rows in flight and
+// reading src is the only round trip after the wait. Same summation order as v6: bit-identical rows.
+template <typename RowOf>
+DEVI void bf16_first2(uint4 (&wa)[BF16_RG][4], uint4 (&wb)[BF16_RG][4], const u16 *__restrict__ W, int K, int s,
+                      int S, int R, RowOf rowOf) {
+    bf16_group_load(wa, W, K, s, S, R, 0, rowOf);
+    bf16_group_load(wb, W, K, s, S, R, BF16_RG, rowOf);   // rows past R load nothing
+}
+// The thread's 32 norm weights (4 × 16 bytes; zeros without nw or past the end).
+DEVI void bf16_norm_prefetch(uint4 (&wn)[4], const u16 *__restrict__ nw, int s, int S) {
+#pragma unroll
+    for (int q = 0; q < 4; q++) wn[q] = (nw && s < S) ? ld_nc_u4((const uint4 *)(nw + chunk_start<false>(s, S, q))) : zero4();
+}
+// As load_x<false>, with the nw slice already in registers (hasNorm: apply it).
+DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uint4 (&wn)[4], bool hasNorm, int s,
+                       int S, int K, float eps, float *red) {
+    const bool on = s < S;
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
+        if (on) {
+            const float4 *p = (const float4 *)(src + chunk_start<false>(s, S, q));
+            a = p[0]; b = p[1];
+        }
+        xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
+        xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
+    }
+    if (hasNorm) {
+        float ss = 0.f;
+#pragma unroll
+        for (int i = 0; i < 32; i++) ss += xr[i] * xr[i];
+        ss = block_sum(ss, red);
+        const float inv = 1.0f / sqrtf(ss / (float)K + eps);
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            const u32 ww[4] = {wn[q].x, wn[q].y, wn[q].z, wn[q].w};
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                xr[8 * q + 2 * e] = (xr[8 * q + 2 * e] * inv) * bf16_lo(ww[e]);
+                xr[8 * q + 2 * e + 1] = (xr[8 * q + 2 * e + 1] * inv) * bf16_hi(ww[e]);
+            }
+        }
+    }
+}
+// bf16_block_rows with both buffers already loaded (bf16_first2): each buffer is refilled right after its
+// math, so two groups stay in flight to the end. Same row order and sums as bf16_block_rows.
+template <typename RowOf>
+DEVI void bf16_block_rows2(const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf, const float xr[32],
+                           float *red, uint4 (&wa)[BF16_RG][4], uint4 (&wb)[BF16_RG][4]) {
+    for (int g = 0; g < R; g += 2 * BF16_RG) {
+        const int g1 = g + BF16_RG, g2 = g + 2 * BF16_RG, g3 = g + 3 * BF16_RG;
+        {
+            float p[BF16_RG];
+            bf16_dot<BF16_RG>(p, wa, xr);
+            store_rows<BF16_RG>(p, red, g);
+        }
+        if (g2 < R) bf16_group_load(wa, W, K, s, S, R, g2, rowOf);
+        if (g1 < R) {
+            float p[BF16_RG];
+            bf16_dot<BF16_RG>(p, wb, xr);
+            store_rows<BF16_RG>(p, red, g1);
+        }
+        if (g3 < R) bf16_group_load(wb, W, K, s, S, R, g3, rowOf);
+    }
+    __syncthreads();
+}
+// The whole v6/v10 product prologue + rows: weights issued (v10: two groups and nw) before the wait,
+// then x = src or RMSNorm(src)·nw, then the rows into red (ends with a barrier).
+template <bool V10, typename RowOf>
+DEVI void bf16_product(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
+                       const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf, float *red,
+                       float *scratch) {
+    uint4 wa[BF16_RG][4];
+    float xr[32];
+    if (V10) {
+        uint4 wb[BF16_RG][4], wn[4];
+        bf16_first2(wa, wb, W, K, s, S, R, rowOf);
+        bf16_norm_prefetch(wn, nw, s, S);
+        pdl_wait();
+        pdl_trigger();
+        bf16_load_x2(xr, src, wn, nw != nullptr, s, S, K, eps, scratch);
+        bf16_block_rows2(W, K, s, S, R, rowOf, xr, red, wa, wb);
+    } else {
+        bf16_first(wa, W, K, s, S, R, rowOf);
+        pdl_wait();
+        pdl_trigger();
+        load_x<false>(xr, src, nw, s, S, K, eps, scratch);
+        bf16_block_rows(W, K, s, S, R, rowOf, xr, red, wa);
+    }
 }
 
 // ---- MXFP4 rows -------------------------------------------------------------------------------------
@@ -547,23 +645,18 @@ DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
 // Heads < nH are q (rotated in place into qkv), then nKV k heads (rotated, into kc at (slot, pos)),
 // then nKV v heads (into vc). kc/vc: this layer's [slots, ctx, nKV·d] f32.
 // grid ((nH + 2·nKV)·(d/2/JR)), block 32·ceil(K/1024) (K % 32 == 0).
-GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_qkv_rope(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ qkv,
-                                const float *__restrict__ inv_freq, float mscale, float *__restrict__ kc,
-                                float *__restrict__ vc, const i32 *__restrict__ row_pos,
-                                const i32 *__restrict__ row_slot, int ctx, int K, int nH, int nKV, int d, int JR) {
+template <bool V10>
+DEVI void qkv_rope_body(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                        const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ qkv,
+                        const float *__restrict__ inv_freq, float mscale, float *__restrict__ kc,
+                        float *__restrict__ vc, const i32 *__restrict__ row_pos,
+                        const i32 *__restrict__ row_slot, int ctx, int K, int nH, int nKV, int d, int JR) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
     const int s = threadIdx.x, S = K / 32, half = d / 2;
     const int per = half / JR, head = blockIdx.x / per, j0 = (blockIdx.x % per) * JR, R = 2 * JR;
     auto rowOf = [=](int i) { return head * d + (i < JR ? j0 + i : half + j0 + i - JR); };
-    uint4 w[BF16_RG][4];
-    bf16_first(w, W, K, s, S, R, rowOf);
-    pdl_wait();
-    pdl_trigger();
-    float xr[32];
-    load_x<false>(xr, h, nw, s, S, K, eps, scratch);
-    bf16_block_rows(W, K, s, S, R, rowOf, xr, red, w);
+    bf16_product<V10>(h, nw, eps, W, K, s, S, R, rowOf, red, scratch);
     if (s < JR) {
         const int j = j0 + s, r1 = head * d + j, r2 = r1 + half;
         float x1 = row_total(red, s) + bf16_to_f32(bias[r1]);
@@ -585,24 +678,154 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_qkv_rope(const float *__restrict__ h, con
         }
     }
 }
+#define DEC_QKV_PARAMS const float *__restrict__ h, const u16 *__restrict__ nw, float eps, \
+    const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ qkv, \
+    const float *__restrict__ inv_freq, float mscale, float *__restrict__ kc, float *__restrict__ vc, \
+    const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot, int ctx, int K, int nH, int nKV, int d, int JR
+#define DEC_QKV_ARGS h, nw, eps, W, bias, qkv, inv_freq, mscale, kc, vc, row_pos, row_slot, ctx, K, nH, nKV, d, JR
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_qkv_rope(DEC_QKV_PARAMS) { qkv_rope_body<false>(DEC_QKV_ARGS); }
+// v10: the bf16_product prologue with two groups and nw issued before the wait (same arguments).
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_qkv_rope_v10(DEC_QKV_PARAMS) { qkv_rope_body<true>(DEC_QKV_ARGS); }
+
+// Batch-1 attention with the split-KV combine fused (v10; replaces f32_attention_sinks +
+// f32_attention_combine on the decode path). The same online softmax from the sink as
+// f32_attention_sinks (attention.cu), GQA, sliding window (window > 0: keys pos − window < u ≤ pos), but:
+//  - the split count adapts to the context on the device: ns = min(nsplit, ceil(nkeys / minKeys)) splits
+//    of ceil(nkeys / ns) keys (nsplit <= 64); blocks z ≥ ns exit at once (a short context runs one block per KV head
+//    and writes the output directly);
+//  - with ns > 1 each split writes its partial (m, l, o) and the last of the ns blocks of KV head g to
+//    finish (arrive_last on counters[g]) merges its G heads' partials with f32_attention_combine's
+//    formula (lanes over splits, a fixed reduction tree): deterministic, one launch instead of two;
+//  - K/V tiles are read with 16-byte loads.
+// q: [nH·d (+ more)] f32 (head i at i·d), kc/vc: this layer's [slots, ctx, nKV·d] f32, sinks [nH] bf16,
+// out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches).
+// grid (nKV, 1, nsplit), block (nH / nKV)·WARP, dynamic shared memory (G·d + 32·(d+1) + 32·d) floats.
+// d % 4 == 0, d <= 128.
+GPTOSS_KERNEL void dec_attention(const float *__restrict__ q, const float *__restrict__ kc,
+                                 const float *__restrict__ vc, const u16 *__restrict__ sinks,
+                                 const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
+                                 float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
+                                 int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys) {
+    extern __shared__ __align__(16) float smem[];
+    __shared__ int flag;
+    const int g = blockIdx.x, split = blockIdx.z;
+    const int G = nH / nKV, lane = threadIdx.x % WARP, w = threadIdx.x / WARP;
+    const int head = g * G + w, kvw = nKV * d;
+    // Positions and slots are written before the step (not by the previous kernel): read before the wait.
+    const int pos = row_pos[0], slot = row_slot[0];
+    const int lo = window > 0 ? max(0, pos - window + 1) : 0;
+    const int nkeys = pos - lo + 1;
+    const int ns = max(1, min(nsplit, (nkeys + minKeys - 1) / minKeys));
+    if (split >= ns) return;
+    const int per = (nkeys + ns - 1) / ns;
+    const int u_begin = lo + split * per, u_end = min(pos + 1, u_begin + per);
+    const float sink = bf16_to_f32(sinks[head]);
+    pdl_wait();
+    pdl_trigger();
+    float *qs = smem;                          // [G, d]
+    float *ks = qs + G * d;                    // [32, d + 1]
+    float *vs = ks + 32 * (d + 1);             // [32, d]
+    for (int i = threadIdx.x; i < G * d; i += blockDim.x) qs[i] = q[(i64)g * G * d + i];
+    const float *kbase = kc + (i64)slot * ctx * kvw + g * d;
+    const float *vbase = vc + (i64)slot * ctx * kvw + g * d;
+    // A split other than the first starts empty (m = -inf, l = 0): the sink is counted once.
+    float m = split == 0 ? sink : GPTOSS_NEG_INF, l = split == 0 ? 1.f : 0.f;
+    float o[ATT_MAXD_DEC / WARP];
+#pragma unroll
+    for (int j = 0; j < ATT_MAXD_DEC / WARP; j++) o[j] = 0.f;
+    const int d4 = d / 4;
+    for (int u0 = u_begin; u0 < u_end; u0 += 32) {
+        const int n = min(32, u_end - u0);
+        __syncthreads();
+        for (int i = threadIdx.x; i < n * d4; i += blockDim.x) {
+            const int j = i / d4, c = 4 * (i % d4);
+            const float4 kv = *(const float4 *)(kbase + (i64)(u0 + j) * kvw + c);
+            const float4 vv = *(const float4 *)(vbase + (i64)(u0 + j) * kvw + c);
+            float *kd = ks + j * (d + 1) + c;
+            kd[0] = kv.x; kd[1] = kv.y; kd[2] = kv.z; kd[3] = kv.w;
+            *(float4 *)(vs + j * d + c) = vv;
+        }
+        __syncthreads();
+        float sc = GPTOSS_NEG_INF;
+        if (lane < n) {
+            const float *qh = qs + w * d, *kr = ks + lane * (d + 1);
+            float dot = 0.f;
+            for (int c = 0; c < d; c++) dot = fmaf(qh[c], kr[c], dot);
+            sc = dot * scale;
+        }
+        const float mnew = fmaxf(m, warp_max(sc));
+        const float corr = expf(m - mnew);   // m = -inf, mnew finite -> 0
+        const float p = lane < n ? expf(sc - mnew) : 0.f;
+        l = l * corr + warp_sum(p);
+#pragma unroll
+        for (int j = 0; j < ATT_MAXD_DEC / WARP; j++) o[j] *= corr;
+        for (int j = 0; j < n; j++) {
+            const float pj = shfl_idx(p, j);
+#pragma unroll
+            for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
+                const int c = lane + jd * WARP;
+                if (c < d) o[jd] = fmaf(pj, vs[j * d + c], o[jd]);
+            }
+        }
+        m = mnew;
+    }
+    if (ns == 1) {
+        const float inv = 1.f / l;
+        float *dst = out + (i64)head * d;
+#pragma unroll
+        for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
+            const int c = lane + jd * WARP;
+            if (c < d) dst[c] = o[jd] * inv;
+        }
+        return;
+    }
+    {
+        float *dst = part + ((i64)head * nsplit + split) * (d + 2);
+        if (lane == 0) { dst[0] = m; dst[1] = l; }
+#pragma unroll
+        for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
+            const int c = lane + jd * WARP;
+            if (c < d) dst[2 + c] = o[jd];
+        }
+    }
+    if (!arrive_last(counters + g, ns, &flag)) return;
+    // Merge, warp w for head g·G + w: out = Σ_s e^{m_s − M} o_s / Σ_s e^{m_s − M} l_s (f32_attention_combine's
+    // formula; lane-parallel over splits, so the sums are a fixed tree rather than split order).
+    const float *pp = part + (i64)head * nsplit * (d + 2);
+    const int s0 = lane, s1 = lane + WARP;   // ns <= 2·WARP
+    const float m0 = s0 < ns ? __ldcg(pp + s0 * (d + 2)) : GPTOSS_NEG_INF;
+    const float m1 = s1 < ns ? __ldcg(pp + s1 * (d + 2)) : GPTOSS_NEG_INF;
+    const float l0 = s0 < ns ? __ldcg(pp + s0 * (d + 2) + 1) : 0.f;
+    const float l1 = s1 < ns ? __ldcg(pp + s1 * (d + 2) + 1) : 0.f;
+    const float M = warp_max(fmaxf(m0, m1));   // finite: split 0 starts from the sink
+    const float e0 = m0 == GPTOSS_NEG_INF ? 0.f : expf(m0 - M), e1 = m1 == GPTOSS_NEG_INF ? 0.f : expf(m1 - M);
+    const float L = warp_sum(e0 * l0 + e1 * l1);
+#pragma unroll
+    for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
+        const int c = lane + jd * WARP;
+        float acc = 0.f;
+#pragma unroll 8
+        for (int sp = 0; sp < ns; sp++) {
+            const float es = shfl_idx(sp < WARP ? e0 : e1, sp & (WARP - 1));
+            const float v = c < d ? __ldcg(pp + sp * (d + 2) + 2 + c) : 0.f;
+            acc = fmaf(es, v, acc);
+        }
+        if (c < d) out[(i64)head * d + c] = acc / L;
+    }
+}
 
 // y[row] (+)= W[row]·x + bias[row] for rows [b·R, b·R + R) ∩ [0, N); x = src, or RMSNorm(src)·nw when
 // nw is given. W [N, K] bf16, bias [N] bf16 or null. grid (ceil(N / R)), block 32·ceil(K/1024). R ≤ 64.
-GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_gemv_bf16(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
-                                 const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ y,
-                                 int K, int N, int R, int accumulate) {
+template <bool V10>
+DEVI void gemv_bf16_body(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
+                         const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ y,
+                         int K, int N, int R, int accumulate) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, N - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    uint4 w[BF16_RG][4];
-    bf16_first(w, W, K, s, S, Rb, rowOf);
-    pdl_wait();
-    pdl_trigger();
-    float xr[32];
-    load_x<false>(xr, src, nw, s, S, K, eps, scratch);
-    bf16_block_rows(W, K, s, S, Rb, rowOf, xr, red, w);
+    bf16_product<V10>(src, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
     if (s < Rb) {
         float v = row_total(red, s);
         if (bias) v += bf16_to_f32(bias[row0 + s]);
@@ -610,27 +833,32 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_gemv_bf16(const float *__restrict__ src, 
         *dst = accumulate ? *dst + v : v;
     }
 }
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_gemv_bf16(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
+                                 const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ y,
+                                 int K, int N, int R, int accumulate) {
+    gemv_bf16_body<false>(src, nw, eps, W, bias, y, K, N, R, accumulate);
+}
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_v10(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
+                                     const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ y,
+                                     int K, int N, int R, int accumulate) {
+    gemv_bf16_body<true>(src, nw, eps, W, bias, y, K, N, R, accumulate);
+}
 
 // Router and top-k for one token: logits[e] = W[e]·RMSNorm(h)·nw + bias[e] (blocks of R experts); the
 // last block picks the k largest (descending, ties to the lower index) and their softmax weights.
 // grid (ceil(E / R)), block 32·ceil(K/1024). E <= 256, k <= 8. counter: one u32, 0 between launches.
-GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                   const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits,
-                                   int K, int E, int k, int R, u32 *__restrict__ counter, i32 *__restrict__ topk_idx,
-                                   float *__restrict__ topk_w) {
+template <bool V10>
+DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                           const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits,
+                           int K, int E, int k, int R, u32 *__restrict__ counter, i32 *__restrict__ topk_idx,
+                           float *__restrict__ topk_w) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
     __shared__ int flag;
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, E - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    uint4 w[BF16_RG][4];
-    bf16_first(w, W, K, s, S, Rb, rowOf);
-    pdl_wait();
-    pdl_trigger();
-    float xr[32];
-    load_x<false>(xr, h, nw, s, S, K, eps, scratch);
-    bf16_block_rows(W, K, s, S, Rb, rowOf, xr, red, w);
+    bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
     if (s < Rb) logits[row0 + s] = row_total(red, s) + bf16_to_f32(bias[row0 + s]);
     if (!arrive_last(counter, gridDim.x, &flag)) return;
     if (threadIdx.x >= WARP) return;
@@ -643,6 +871,14 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(const float *__restrict__ h, 
     warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
     if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
 }
+#define DEC_ROUTER_PARAMS const float *__restrict__ h, const u16 *__restrict__ nw, float eps, \
+    const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits, int K, int E, int k, int R, \
+    u32 *__restrict__ counter, i32 *__restrict__ topk_idx, float *__restrict__ topk_w
+#define DEC_ROUTER_ARGS h, nw, eps, W, bias, logits, K, E, k, R, counter, topk_idx, topk_w
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_topk_body<false>(DEC_ROUTER_ARGS); }
+// v10: launched with 4 experts per block (8 blocks for E = 32), so a block's rows are all in flight
+// before the wait.
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
 
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
@@ -895,22 +1131,17 @@ GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_down_tg(const float *__restrict__ act
 // its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes
 // token[0] and clears *best. best: one u64 and counter: one u32, both 0 between launches.
 // grid (ceil(V / R)), block 32·ceil(K/1024).
-GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_logits_argmax(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                     const u16 *__restrict__ W, float *__restrict__ logits, int K, int V, int R,
-                                     u64 *__restrict__ best, u32 *__restrict__ counter, i32 *__restrict__ token) {
+template <bool V10>
+DEVI void logits_argmax_body(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                             const u16 *__restrict__ W, float *__restrict__ logits, int K, int V, int R,
+                             u64 *__restrict__ best, u32 *__restrict__ counter, i32 *__restrict__ token) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
     __shared__ int flag;
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, V - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    uint4 w[BF16_RG][4];
-    bf16_first(w, W, K, s, S, Rb, rowOf);
-    pdl_wait();
-    pdl_trigger();
-    float xr[32];
-    load_x<false>(xr, h, nw, s, S, K, eps, scratch);
-    bf16_block_rows(W, K, s, S, Rb, rowOf, xr, red, w);
+    bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
     if (s < WARP) {
         // Key: order-preserving bits of the value above (2^32 − 1 − index), so ties go to the lower index.
         u64 key = 0;
@@ -935,3 +1166,9 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_logits_argmax(const float *__restrict__ h
         token[0] = (i32)(0xffffffffu - (u32)(k & 0xffffffffull));
     }
 }
+#define DEC_LOGITS_PARAMS const float *__restrict__ h, const u16 *__restrict__ nw, float eps, \
+    const u16 *__restrict__ W, float *__restrict__ logits, int K, int V, int R, u64 *__restrict__ best, \
+    u32 *__restrict__ counter, i32 *__restrict__ token
+#define DEC_LOGITS_ARGS h, nw, eps, W, logits, K, V, R, best, counter, token
+GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_logits_argmax(DEC_LOGITS_PARAMS) { logits_argmax_body<false>(DEC_LOGITS_ARGS); }
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_logits_argmax_v10(DEC_LOGITS_PARAMS) { logits_argmax_body<true>(DEC_LOGITS_ARGS); }
