@@ -82,7 +82,7 @@ extension CUDABackend {
         let counters = ds.counters.pointer
         let routerCounter = counters, logitCounter = counters + 4, downCounters = counters + 64
         // v10 (DecodeSmallKernels below): dec_attention's per-KV-head tickets are counters[2 ..< 2 + nKV].
-        let v10 = DecodeSmallKernels.current(nKV: nKV, headDim: d, splitCapacity: splitRows * maxSplit)
+        let v10 = DecodeSmallKernels.current(nH: nH, nKV: nKV, headDim: d, splitCapacity: splitRows * maxSplit)
         let attnCounters = counters + 8
         let routerRows = v10.routerRows ?? ds.routerRows
 
@@ -140,7 +140,8 @@ extension CUDABackend {
 }
 
 /// Decode v10, "small kernels" (docs/perf-notes.md "Version 10b"): everything in the per-layer step but the
-/// MXFP4 expert products. On by default; GPTOSS_DECODE_V10=0 runs v6's kernels in the same binary (A/B).
+/// MXFP4 expert products. On by default; GPTOSS_DECODE_V10=0 runs v6's kernels in the same binary (A/B), and
+/// GPTOSS_V10_BF16=0 / GPTOSS_V10_ATT=0 switch off one part each.
 ///  - dec_qkv_rope_v10 / dec_gemv_bf16_v10 / dec_router_topk_v10 / dec_logits_argmax_v10: the bf16 products
 ///    issue both register buffers' weight groups and the norm weights before griddepcontrol.wait (4 rows in
 ///    flight through the prologue instead of 2, one dependent round trip less); bit-identical results.
@@ -157,17 +158,21 @@ struct DecodeSmallKernels {
     /// Router experts per block; nil: DecodeScratch's choice.
     let routerRows: Int?
 
-    func name(_ kernel: String) -> String { enabled ? kernel + "_v10" : kernel }
+    /// The v10 bf16 products (GPTOSS_V10_BF16=0: v6's, for A/B of the parts).
+    let bf16Products: Bool
 
-    static func current(nKV: Int, headDim: Int, splitCapacity: Int) -> DecodeSmallKernels {
+    func name(_ kernel: String) -> String { bf16Products ? kernel + "_v10" : kernel }
+
+    static func current(nH: Int, nKV: Int, headDim: Int, splitCapacity: Int) -> DecodeSmallKernels {
         let env = ProcessInfo.processInfo.environment
         let on = env["GPTOSS_DECODE_V10"] != "0"
         let minKeys = env["GPTOSS_ATT_MINKEYS"].flatMap { Int($0) }.map { max(1, $0) } ?? 32
         let splits = env["GPTOSS_ATT_SPLITS"].flatMap { Int($0) }.map { max(1, $0) } ?? 64
-        // The kernel's limits: 14 tickets in counters[2 ..< 16], head_dim ≤ 128 in 4-float loads, ≤ 64 splits.
-        let attentionFits = nKV <= 14 && headDim % 4 == 0 && headDim <= 128
-        return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits,
+        // The kernel's limits: 14 tickets in counters[2 ..< 16], head_dim ≤ 128 in 4-float loads, ≤ 256 threads, ≤ 64 splits.
+        let attentionFits = nKV <= 14 && headDim % 4 == 0 && headDim <= 128 && nH / nKV <= 8
+        let bf16 = on && env["GPTOSS_V10_BF16"] != "0"
+        return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
                                   attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
-                                  routerRows: on && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil)
+                                  routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil, bf16Products: bf16)
     }
 }

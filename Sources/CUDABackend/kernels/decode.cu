@@ -262,6 +262,18 @@ DEVI void bf16_block_rows2(const u16 *__restrict__ W, int K, int s, int S, int R
     }
     __syncthreads();
 }
+// griddepcontrol.wait that stays after the loads feeding `dep`. ptxas hoists a plain pdl_wait() above
+// independent loads (the SASS of every v6 decode kernel starts with ACQBULK, so their "prefetch before the
+// wait" never overlapped the previous kernel); a branch on the loaded value keeps the wait below them, so
+// the loads are issued and land while the previous kernel drains. The branch's store never matters:
+// `scratch` is block_sum's, which overwrites it after a barrier before reading it.
+DEVI void pdl_wait_after(u32 dep, float *scratch) {
+    if (dep == 0x9e3779b9u) {
+        scratch[0] = __uint_as_float(dep);
+        __threadfence_block();
+    }
+    pdl_wait();
+}
 // The whole v6/v10 product prologue + rows: weights issued (v10: two groups and nw) before the wait,
 // then x = src or RMSNorm(src)·nw, then the rows into red (ends with a barrier).
 template <bool V10, typename RowOf>
@@ -274,7 +286,14 @@ DEVI void bf16_product(const float *__restrict__ src, const u16 *__restrict__ nw
         uint4 wb[BF16_RG][4], wn[4];
         bf16_first2(wa, wb, W, K, s, S, R, rowOf);
         bf16_norm_prefetch(wn, nw, s, S);
-        pdl_wait();
+        u32 dep = 0;
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+#pragma unroll
+            for (int r = 0; r < BF16_RG; r++) dep ^= wa[r][q].x ^ wb[r][q].x;
+            dep ^= wn[q].x;
+        }
+        pdl_wait_after(dep, scratch);
         pdl_trigger();
         bf16_load_x2(xr, src, wn, nw != nullptr, s, S, K, eps, scratch);
         bf16_block_rows2(W, K, s, S, R, rowOf, xr, red, wa, wb);
@@ -700,8 +719,8 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_qkv_rope_v10(DEC_QKV_PARAMS) { qkv_ro
 // q: [nH·d (+ more)] f32 (head i at i·d), kc/vc: this layer's [slots, ctx, nKV·d] f32, sinks [nH] bf16,
 // out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches).
 // grid (nKV, 1, nsplit), block (nH / nKV)·WARP, dynamic shared memory (G·d + 32·(d+1) + 32·d) floats.
-// d % 4 == 0, d <= 128.
-GPTOSS_KERNEL void dec_attention(const float *__restrict__ q, const float *__restrict__ kc,
+// d % 4 == 0, d <= 128, G·WARP <= 256 (64 registers: 4 blocks per SM).
+GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restrict__ q, const float *__restrict__ kc,
                                  const float *__restrict__ vc, const u16 *__restrict__ sinks,
                                  const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
                                  float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
@@ -725,7 +744,12 @@ GPTOSS_KERNEL void dec_attention(const float *__restrict__ q, const float *__res
     float *qs = smem;                          // [G, d]
     float *ks = qs + G * d;                    // [32, d + 1]
     float *vs = ks + 32 * (d + 1);             // [32, d]
-    for (int i = threadIdx.x; i < G * d; i += blockDim.x) qs[i] = q[(i64)g * G * d + i];
+    // q in one 16-byte load per thread (G·d/4 <= blockDim since d <= 128), stored after the first tile's
+    // K/V loads are issued so both round trips overlap.
+    const int d4 = d / 4, nt = blockDim.x;
+    float4 q4 = make_float4(0.f, 0.f, 0.f, 0.f);
+    if ((int)threadIdx.x < G * d4) q4 = *(const float4 *)(q + (i64)g * G * d + 4 * threadIdx.x);
+    bool qPending = true;
     const float *kbase = kc + (i64)slot * ctx * kvw + g * d;
     const float *vbase = vc + (i64)slot * ctx * kvw + g * d;
     // A split other than the first starts empty (m = -inf, l = 0): the sink is counted once.
@@ -733,11 +757,35 @@ GPTOSS_KERNEL void dec_attention(const float *__restrict__ q, const float *__res
     float o[ATT_MAXD_DEC / WARP];
 #pragma unroll
     for (int j = 0; j < ATT_MAXD_DEC / WARP; j++) o[j] = 0.f;
-    const int d4 = d / 4;
     for (int u0 = u_begin; u0 < u_end; u0 += 32) {
-        const int n = min(32, u_end - u0);
+        const int n = min(32, u_end - u0), tot = n * d4;
         __syncthreads();
-        for (int i = threadIdx.x; i < n * d4; i += blockDim.x) {
+        // The tile's K/V (n·d/4 float4 each): up to 2 per thread issued together, then stored.
+        float4 kr4[2], vr4[2];
+#pragma unroll
+        for (int it = 0; it < 2; it++) {
+            const int i = threadIdx.x + it * nt;
+            if (i < tot) {
+                const int j = i / d4, c = 4 * (i % d4);
+                kr4[it] = *(const float4 *)(kbase + (i64)(u0 + j) * kvw + c);
+                vr4[it] = *(const float4 *)(vbase + (i64)(u0 + j) * kvw + c);
+            }
+        }
+        if (qPending) {
+            if ((int)threadIdx.x < G * d4) *(float4 *)(qs + 4 * threadIdx.x) = q4;
+            qPending = false;
+        }
+#pragma unroll
+        for (int it = 0; it < 2; it++) {
+            const int i = threadIdx.x + it * nt;
+            if (i < tot) {
+                const int j = i / d4, c = 4 * (i % d4);
+                float *kd = ks + j * (d + 1) + c;
+                kd[0] = kr4[it].x; kd[1] = kr4[it].y; kd[2] = kr4[it].z; kd[3] = kr4[it].w;
+                *(float4 *)(vs + j * d + c) = vr4[it];
+            }
+        }
+        for (int i = threadIdx.x + 2 * nt; i < tot; i += nt) {   // blocks too small for 2 per thread
             const int j = i / d4, c = 4 * (i % d4);
             const float4 kv = *(const float4 *)(kbase + (i64)(u0 + j) * kvw + c);
             const float4 vv = *(const float4 *)(vbase + (i64)(u0 + j) * kvw + c);
