@@ -190,11 +190,12 @@ public final class CUDADevice {
     }
 
     /// Whether launches may ask for programmatic dependent launch: sm_90+, cuLaunchKernelEx present, and
-    /// switched on with GPTOSS_PDL=1 (off by default: no measurable gain on the H200 in three runs,
-    /// docs/perf-notes.md).
+    /// not switched off with GPTOSS_PDL=0. On by default since decode v10 (docs/perf-notes.md "Version 10b"):
+    /// once the weight loads really precede griddepcontrol.wait, PDL is worth +7 % on the H200 (v10 533–539
+    /// tok/s with it, 501 without; v6, whose wait ptxas hoisted above its loads, gained ≈ 2 %).
     public var supportsProgrammaticLaunch: Bool {
         computeCapability.major >= 9 && driver.cuLaunchKernelEx != nil
-            && ProcessInfo.processInfo.environment["GPTOSS_PDL"] == "1"
+            && ProcessInfo.processInfo.environment["GPTOSS_PDL"] != "0"
     }
 
     /// Launches kernel `name` on the stream. The argument list must match the kernel's parameters.

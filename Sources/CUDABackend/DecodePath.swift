@@ -1,9 +1,11 @@
 // DecodePath: the batch-1 decode step (one row, one logits row, one sampled token) issued through the
-// fused kernels of kernels/decode.cu: 7 launches per layer instead of 12, every matrix-vector product
-// streaming its weights once with the input held in registers, RMSNorm fused into the products that
+// fused kernels of kernels/decode.cu: 6 launches per layer (v10; 7 with GPTOSS_DECODE_V10=0) instead of
+// 12, every matrix-vector product streaming its weights once with the input held in registers, RMSNorm fused into the products that
 // consume it, RoPE and the KV write into the QKV product, top-k into the router, the expert combine and
 // residual add into the down product, and the greedy argmax into lm_head. Launches use programmatic
-// dependent launch on sm_90 so a kernel's weight loads overlap the previous kernel's tail.
+// dependent launch on sm_90 (on unless GPTOSS_PDL=0) so a kernel's weight loads overlap the previous
+// kernel's tail. v10 (DecodeSmallKernels, default; GPTOSS_DECODE_V10=0: v6/v7) fuses the attention split
+// combine into the attention kernel and keeps the bf16 products' prologue loads ahead of the wait.
 // GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons); GPTOSS_MF4TC=0 keeps the
 // fused path but runs the expert products on CUDA cores (dec_moe_*) instead of tensor cores; GPTOSS_MF4PIPE=1
 // runs the pipelined v8 tensor-core kernels (dec_moe_*_tp, opt-in: measured 3–6 % slower than v7 on the
@@ -143,11 +145,13 @@ extension CUDABackend {
 /// MXFP4 expert products. On by default; GPTOSS_DECODE_V10=0 runs v6's kernels in the same binary (A/B), and
 /// GPTOSS_V10_BF16=0 / GPTOSS_V10_ATT=0 switch off one part each.
 ///  - dec_qkv_rope_v10 / dec_gemv_bf16_v10 / dec_router_topk_v10 / dec_logits_argmax_v10: the bf16 products
-///    issue both register buffers' weight groups and the norm weights before griddepcontrol.wait (4 rows in
-///    flight through the prologue instead of 2, one dependent round trip less); bit-identical results.
+///    issue both register buffers' weight groups and the norm weights before griddepcontrol.wait, and a
+///    branch on the loaded words keeps ptxas from hoisting the wait above them (it did in every v6 kernel),
+///    so with PDL the loads land while the previous kernel drains; bit-identical results.
 ///  - dec_attention: attention with the split-KV combine fused (last split block per KV head merges), the
-///    split count chosen on the device from the context (ceil(keys / GPTOSS_ATT_MINKEYS, default 32), at
-///    most GPTOSS_ATT_SPLITS, default and limit 64): one launch per layer instead of two.
+///    split count chosen on the device from the context (ceil(keys / GPTOSS_ATT_MINKEYS), default 16: 545.8
+///    tok/s vs 532.9 / 539.2 with 32 on the H200; at most GPTOSS_ATT_SPLITS, default and limit 64): one
+///    launch per layer instead of two.
 ///  - the router runs 4 experts per block (8 blocks for 32 experts) unless GPTOSS_DECODE_ROWS is set.
 struct DecodeSmallKernels {
     let enabled: Bool
@@ -163,10 +167,12 @@ struct DecodeSmallKernels {
 
     func name(_ kernel: String) -> String { bf16Products ? kernel + "_v10" : kernel }
 
-    static func current(nH: Int, nKV: Int, headDim: Int, splitCapacity: Int) -> DecodeSmallKernels {
-        let env = ProcessInfo.processInfo.environment
+    /// The switches for a model's attention shape (nH query heads over nKV KV heads of headDim) and a
+    /// partials buffer of splitCapacity splits per head, read from `env`.
+    static func current(nH: Int, nKV: Int, headDim: Int, splitCapacity: Int,
+                        env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeSmallKernels {
         let on = env["GPTOSS_DECODE_V10"] != "0"
-        let minKeys = env["GPTOSS_ATT_MINKEYS"].flatMap { Int($0) }.map { max(1, $0) } ?? 32
+        let minKeys = env["GPTOSS_ATT_MINKEYS"].flatMap { Int($0) }.map { max(1, $0) } ?? 16
         let splits = env["GPTOSS_ATT_SPLITS"].flatMap { Int($0) }.map { max(1, $0) } ?? 64
         // The kernel's limits: 14 tickets in counters[2 ..< 16], head_dim ≤ 128 in 4-float loads, ≤ 256 threads, ≤ 64 splits.
         let attentionFits = nKV <= 14 && headDim % 4 == 0 && headDim <= 128 && nH / nKV <= 8

@@ -76,6 +76,49 @@ final class CUDABackendTests: XCTestCase {
         }
     }
 
+    func testDecodeV10KernelsAreEmbedded() {
+        let t = KernelSources.all.first { $0.name == "decode.cu" }?.text ?? ""
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention("))
+        for k in ["dec_qkv_rope_v10", "dec_gemv_bf16_v10", "dec_router_topk_v10", "dec_logits_argmax_v10"] {
+            XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS \(k)("), k)
+        }
+    }
+
+    func testDecodeV10SwitchesAndLimits() {
+        // gpt-oss-20b / 120b attention: 64 query heads over 8 KV heads of 64; partials for 32 · 16 splits.
+        let on = DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512, env: [:])
+        XCTAssertTrue(on.enabled && on.fusedAttention && on.bf16Products)
+        XCTAssertEqual(on.attentionSplits, 64)
+        XCTAssertEqual(on.attentionMinKeys, 16)
+        XCTAssertEqual(on.routerRows, 4)
+        XCTAssertEqual(on.name("dec_qkv_rope"), "dec_qkv_rope_v10")
+
+        let off = DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512, env: ["GPTOSS_DECODE_V10": "0"])
+        XCTAssertFalse(off.enabled || off.fusedAttention || off.bf16Products)
+        XCTAssertNil(off.routerRows)
+        XCTAssertEqual(off.name("dec_qkv_rope"), "dec_qkv_rope")
+
+        let attOnly = DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512, env: ["GPTOSS_V10_BF16": "0"])
+        XCTAssertTrue(attOnly.fusedAttention)
+        XCTAssertEqual(attOnly.name("dec_gemv_bf16"), "dec_gemv_bf16")
+        XCTAssertNil(attOnly.routerRows)
+        let bf16Only = DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512, env: ["GPTOSS_V10_ATT": "0"])
+        XCTAssertFalse(bf16Only.fusedAttention)
+        XCTAssertEqual(bf16Only.routerRows, 4)
+
+        // Explicit rows keep DecodeScratch's router rows; tuning knobs are clamped to the kernel's limits.
+        XCTAssertNil(DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512,
+                                                env: ["GPTOSS_DECODE_ROWS": "4,8,8,32,16,32"]).routerRows)
+        let tuned = DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 32,
+                                               env: ["GPTOSS_ATT_SPLITS": "1000", "GPTOSS_ATT_MINKEYS": "0"])
+        XCTAssertEqual(tuned.attentionSplits, 32)
+        XCTAssertEqual(tuned.attentionMinKeys, 1)
+        // Shapes dec_attention cannot take fall back to the two-kernel attention.
+        XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 4, headDim: 64, splitCapacity: 512, env: [:]).fusedAttention)  // 16 heads per group
+        XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 130, splitCapacity: 512, env: [:]).fusedAttention)
+        XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 16, headDim: 64, splitCapacity: 512, env: [:]).fusedAttention) // 16 tickets
+    }
+
     func testTensorCoreKernelsAreEmbedded() {
         let text = KernelSources.all.map(\.text).joined()
         XCTAssertTrue(KernelSources.headers.contains { $0.name == "tensor_core.h" })

@@ -3,7 +3,8 @@
 // (thread s owns 32 of the K inputs) and streams weight rows past it, so x is read once per block and
 // each weight byte once per token. Per layer:
 //   dec_qkv_rope      RMSNorm(h) → QKV (+bias) → YaRN RoPE on q and k → q in place, k/v into the cache
-//   (attention, attention combine: attention.cu)
+//   dec_attention     attention over the KV cache with the split-KV combine fused (v10; v6: attention.cu's
+//                     f32_attention_sinks + f32_attention_combine)
 //   dec_gemv_bf16     o_proj (+bias) accumulated into h
 //   dec_router_topk   RMSNorm(h) → router (+bias) → top-k + softmax (last block)
 //   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
@@ -12,7 +13,10 @@
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
-// need the previous kernel for, then waits (griddepcontrol.wait) before reading activations.
+// need the previous kernel for, then waits (griddepcontrol.wait) before reading activations. Only the
+// v10 bf16 products' prefetch really precedes the wait in SASS (pdl_wait_after); ptxas hoists a plain
+// wait above independent loads. The *_v10 kernels are the defaults; the others stay for A/B
+// (GPTOSS_DECODE_V10=0, DecodePath.swift).
 #include "gptoss_common.h"
 
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900)
