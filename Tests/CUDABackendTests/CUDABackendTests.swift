@@ -76,6 +76,27 @@ final class CUDABackendTests: XCTestCase {
         }
     }
 
+    func testTensorCoreKernelsAreEmbedded() {
+        let text = KernelSources.all.map(\.text).joined()
+        XCTAssertTrue(KernelSources.headers.contains { $0.name == "tensor_core.h" })
+        for k in ["f32_to_bf16", "bf16_gemm_tc", "bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc",
+                  "f32_moe_topk_many", "f32_moe_group_many", "bf16_attention_sinks_tc"] {
+            XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)(") || text.contains("GPTOSS_KERNEL void __launch_bounds__(256) \(k)("), k)
+        }
+    }
+
+    func testQueryTilesSplitRunsOfOneSequence() {
+        // Slot 0 positions 5..<40 (35 rows), then two decode rows of slots 1 and 2, then slot 3 positions 0..<3.
+        var rows: [(slot: Int, pos: Int)] = (5..<40).map { (0, $0) }
+        rows += [(1, 17), (2, 9)] + (0..<3).map { (3, $0) }
+        let t = CUDABackend.queryTiles(rows)
+        XCTAssertEqual(t.map { $0.first }, [0, 16, 32, 35, 36, 37])
+        XCTAssertEqual(t.map { $0.count }, [16, 16, 3, 1, 1, 3])
+        // A gap in positions starts a new tile even within one slot.
+        let g = CUDABackend.queryTiles([(0, 0), (0, 1), (0, 5), (0, 6)])
+        XCTAssertEqual(g.map { $0.count }, [2, 2])
+    }
+
     func testDecodeV10KernelsAreEmbedded() {
         let t = KernelSources.all.first { $0.name == "decode.cu" }?.text ?? ""
         XCTAssertTrue(t.contains("GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention("))
@@ -117,27 +138,6 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 4, headDim: 64, splitCapacity: 512, env: [:]).fusedAttention)  // 16 heads per group
         XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 130, splitCapacity: 512, env: [:]).fusedAttention)
         XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 16, headDim: 64, splitCapacity: 512, env: [:]).fusedAttention) // 16 tickets
-    }
-
-    func testTensorCoreKernelsAreEmbedded() {
-        let text = KernelSources.all.map(\.text).joined()
-        XCTAssertTrue(KernelSources.headers.contains { $0.name == "tensor_core.h" })
-        for k in ["f32_to_bf16", "bf16_gemm_tc", "bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc",
-                  "f32_moe_topk_many", "f32_moe_group_many", "bf16_attention_sinks_tc"] {
-            XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)(") || text.contains("GPTOSS_KERNEL void __launch_bounds__(256) \(k)("), k)
-        }
-    }
-
-    func testQueryTilesSplitRunsOfOneSequence() {
-        // Slot 0 positions 5..<40 (35 rows), then two decode rows of slots 1 and 2, then slot 3 positions 0..<3.
-        var rows: [(slot: Int, pos: Int)] = (5..<40).map { (0, $0) }
-        rows += [(1, 17), (2, 9)] + (0..<3).map { (3, $0) }
-        let t = CUDABackend.queryTiles(rows)
-        XCTAssertEqual(t.map { $0.first }, [0, 16, 32, 35, 36, 37])
-        XCTAssertEqual(t.map { $0.count }, [16, 16, 3, 1, 1, 3])
-        // A gap in positions starts a new tile even within one slot.
-        let g = CUDABackend.queryTiles([(0, 0), (0, 1), (0, 5), (0, 6)])
-        XCTAssertEqual(g.map { $0.count }, [2, 2])
     }
 
     func testWeightBytesPerTokenMatchesSpec() {
