@@ -69,10 +69,10 @@ final class CUDABackendTests: XCTestCase {
     func testDecodeKernelsAreEmbedded() {
         let decode = KernelSources.all.first { $0.name == "decode.cu" }
         XCTAssertNotNil(decode)
-        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_down_tc", "dec_moe_gate_up_tp", "dec_moe_down_tp", "dec_moe_gate_up_tg", "dec_moe_down_tg", "dec_logits_argmax"] {
+        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_down_tc", "dec_moe_gate_up_v10", "dec_moe_down_v10", "dec_logits_argmax"] {
             let t = decode?.text ?? ""
             XCTAssertTrue(t.contains("GPTOSS_KERNEL void \(k)(") || t.contains("GPTOSS_KERNEL void DEC_BF16_BOUNDS \(k)(")
-                          || t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS \(k)(") || t.contains("GPTOSS_KERNEL void DEC_MF4G_BOUNDS \(k)("), k)
+                          || t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS \(k)(") || t.contains("GPTOSS_KERNEL void MF4V_BOUNDS \(k)("), k)
         }
     }
 
