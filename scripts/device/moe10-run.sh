@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# One device call for decode v10 (dec_moe_gate_up_v10 / dec_moe_down_v10: one block per SM streaming whole
-# (expert slot, 16-row group) units through a cp.async ring of unit stages): kernel compile check,
+# One device call for decode v10 (dec_moe_gate_up_v10 / dec_moe_down_v10, opt-in GPTOSS_MF4V=10: one block
+# per SM, each warp streaming (expert slot, 16-row group) units through its own cp.async ring): kernel check,
 # correctness (tiny fixtures vs HF with v10 and v7; full-size 20b and 120b GPU vs CPU), then batch-1 decode
-# A/B in the same call: v7 (GPTOSS_MF4V=7) against v10 (default), twice each, a sweep of v10 launch shapes
-# (GPTOSS_MF4V_CFG = gateWarps,gateStages,downWarps,downStages,downSplit,blocksPerSM), the
+# A/B in the same call: v7 (the default; GPTOSS_MF4V=7) against v10 (GPTOSS_MF4V=10), twice each, a sweep of
+# v10 launch shapes (GPTOSS_MF4V_CFG = gateWarps,gateStages,downWarps,downStages,downSplit,prefetch[,blocksPerSM]), the
 # best shape again, a per-kernel profile, and 120b v7 vs v10. Prints a short table last.
 # Carry .device-moe10/{gptoss.xz, fixtures/, moe10-run.sh}. Env: SKIP_120B=1, CFGS="..." (sweep list).
 set -uo pipefail
@@ -14,19 +14,19 @@ T0=$(date +%s); ts() { echo "[$(( $(date +%s) - T0 )) s]"; }
 BIN=/tmp/gptoss; xz -dc "$D/gptoss.xz" > $BIN; chmod +x $BIN
 export GPTOSS_CACHE_DIR=/tmp/gptoss-cache GPTOSS_PDL=${GPTOSS_PDL:-1}
 GEN=${GEN:-128}; PROMPT=${PROMPT:-128}
-CFGS=${CFGS:-"12,4,12,4,1,1 8,4,8,4,2,1 16,4,16,4,2,1 12,3,12,3,2,1 12,6,12,6,2,1 12,4,12,4,2,2 8,3,8,3,2,2"}
+CFGS=${CFGS:-"16,4,16,4,2,1 16,3,16,3,2,0 16,4,16,4,1,0 12,4,12,4,2,0 8,4,8,4,2,0,2"}
 declare -a TABLE; row() { TABLE+=("$1"); echo "$(ts) $1"; }
 pick() { python3 -c "import json,sys; d=json.load(open('$1')); print(' '.join(f'{k}={d[k]:.4g}' if isinstance(d[k],float) else f'{k}={d[k]}' for k in sys.argv[1:]))" "${@:2}" 2>/dev/null || echo "(no result)"; }
 tok() { python3 -c "import json; print(json.load(open('$1'))['decode_tok_s'])" 2>/dev/null || echo 0; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 if $BIN kernels --check --arch sm_90 >/dev/null 2>$W/kcheck.txt; then row "kernels --check sm_90: ok"; else row "kernels --check sm_90: FAIL"; cat $W/kcheck.txt; fi
 FIX="$D/fixtures"
-for v in "v10:GPTOSS_MF4V=10" "v10ks1:GPTOSS_MF4V_CFG=12,4,12,4,1,1" "v10b2:GPTOSS_MF4V_CFG=8,3,8,3,2,2" "v7:GPTOSS_MF4V=7"; do
+for v in "v10:GPTOSS_MF4V=10" "v10ks1:GPTOSS_MF4V_CFG=16,4,16,4,1,0" "v10b2:GPTOSS_MF4V_CFG=8,6,8,4,2,0,2" "v7:GPTOSS_MF4V=7"; do
   n=${v%%:*}; e=${v#*:}
   if env $e $BIN cuda-check $FIX/tiny-a $FIX/tiny-b $FIX/tiny-c > $W/fix-$n.txt 2>&1; then row "fixtures ($e): ok"; else row "fixtures ($e): FAIL"; tail -20 $W/fix-$n.txt; fi
 done
 M=/dev/shm/m20b; $BIN synth --preset 20b --output $M >/dev/null; row "synth 20b done"
-for v in "v10:GPTOSS_MF4V=10" "v10ks1:GPTOSS_MF4V_CFG=12,4,12,4,1,1" "v7:GPTOSS_MF4V=7"; do n=${v%%:*}; e=${v#*:}
+for v in "v10:GPTOSS_MF4V=10" "v10ks1:GPTOSS_MF4V_CFG=16,4,16,4,1,0" "v7:GPTOSS_MF4V=7"; do n=${v%%:*}; e=${v#*:}
   if env $e timeout 60 $BIN cuda-check --vs-cpu $M --vs-cpu-tokens 4 --vs-cpu-steps 6 > $W/vs-cpu-$n.txt 2>&1; then row "20b vs CPU ($e): $(tail -1 $W/vs-cpu-$n.txt)"; else row "20b vs CPU ($e) FAIL: $(tail -3 $W/vs-cpu-$n.txt)"; fi
 done
 declare -A TOK

@@ -9,6 +9,9 @@
 //   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
 //   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range)
 // and at the end dec_logits_argmax: RMSNorm(h) → lm_head → logits and the greedy token.
+// The MXFP4 expert products come in several versions (DecodePath.swift picks one): v6 dec_moe_* (CUDA
+// cores), v7 dec_moe_*_tc (tensor cores, the default), and the opt-in v8 _tp, v9 _tg and v10 _v10, each
+// measured slower than v7 (docs/perf-notes.md "Version 8" to "Version 10").
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -387,6 +390,142 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
     __syncthreads();
 }
 
+// Pipelined variant (decode v8): the same products, but the warp's work is a flat list of items
+// (16-row group r0, chunk i) and the loads run MF4P_D items ahead of the mma, across group boundaries:
+// while a group's mma, shuffles and row stores run, the next groups' weights are already in flight,
+// and the first MF4P_D items can be issued before the input is normalized and staged (early = 1).
+// Same per-block E8M0 accumulation, same summation order within a row as mf4tc_block_rows.
+#define MF4P_D 4
+struct Mf4pItem { uint4 w0, w1; u32 s0, s1; };
+struct Mf4pPipe {
+    Mf4pItem buf[MF4P_D];
+    int nch, ni;      // the warp's chunks, items = (R/16)·nch
+    int li, lr0;      // the next item to load: chunk index, group row
+};
+DEVI void mf4p_load_item(Mf4pItem &it, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                         int K, int R, int r0, int i) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const int blk = 4 * (warp + i * NW) + t;
+    const bool on = blk < NB, ok0 = on && r0 + g < R, ok1 = on && r0 + g + 8 < R;
+    const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
+    it.w0 = ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+    it.w1 = ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+    it.s0 = ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
+    it.s1 = ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
+}
+DEVI void mf4p_advance(Mf4pPipe &p) { if (++p.li == p.nch) { p.li = 0; p.lr0 += 16; } }
+// Issues the first MF4P_D items (needs only the weights: call before the input is ready).
+DEVI void mf4p_first(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                     int K, int R) {
+    const int warp = threadIdx.x / WARP, NW = blockDim.x / WARP, NB = K / 32;
+    p.nch = 0;
+    for (int i = 0; i < 4; i++) if (4 * (warp + i * NW) < NB) p.nch = i + 1;
+    p.ni = ((R + 15) / 16) * p.nch;
+    p.li = 0; p.lr0 = 0;
+#pragma unroll
+    for (int u = 0; u < MF4P_D; u++) {
+        if (u < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
+    }
+}
+// The rows, as mf4tc_block_rows (red[warp][row], ends with a barrier); x must be staged.
+DEVI void mf4p_rows(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;
+    int ci = 0, r0 = 0;
+    float acc0 = 0.f, acc1 = 0.f;
+    for (int n = 0; n < p.ni; n += MF4P_D) {
+#pragma unroll
+        for (int u = 0; u < MF4P_D; u++) {
+            if (n + u < p.ni) {   // warp-uniform
+                const Mf4pItem q = p.buf[u];
+                if (n + u + MF4P_D < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
+                const int blk = 4 * (warp + ci * NW) + t;
+                const bool bLoad = bOn && blk < NB;
+                const u32 *xp = xb + 16 * blk;
+                float d[4] = {0.f, 0.f, 0.f, 0.f};
+                const u32 a0w[4] = {q.w0.x, q.w0.y, q.w0.z, q.w0.w};
+                const u32 a1w[4] = {q.w1.x, q.w1.y, q.w1.z, q.w1.w};
+#pragma unroll
+                for (int w = 0; w < 4; w++) {
+                    uint4 b = zero4();
+                    if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+                    mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+                    mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+                }
+                acc0 = fmaf(__uint_as_float((q.s0 + 14u) << 23), d[0] + d[1], acc0);
+                acc1 = fmaf(__uint_as_float((q.s1 + 14u) << 23), d[2] + d[3], acc1);
+                if (++ci == p.nch) {
+                    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+                    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+                    if (t == 0) {
+                        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+                        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+                    }
+                    acc0 = 0.f; acc1 = 0.f; ci = 0; r0 += 16;
+                }
+            }
+        }
+    }
+    // Warps with no chunk (only when K/32 < 4·NW) leave their rows at 0.
+    if (p.nch == 0) {
+        for (int r = lane; r < R; r += WARP) red[warp * DEC_RMAX + r] = 0.f;
+    }
+    __syncthreads();
+}
+
+// Group double buffering (decode v9, GPTOSS_MF4PIPE=2): v7's whole-group loads (8 × 16 B per lane issued
+// together), but the next 16-row group is issued before the current group's mma, so a block with two or
+// more groups overlaps their round trips. Two groups of buffers (≈ 80 registers) need 3 blocks per SM.
+DEVI void mf4g_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 *xb, bool bOn, float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    float acc0 = 0.f, acc1 = 0.f;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
+        const bool bLoad = bOn && blk < NB;
+        const u32 *xp = xb + 16 * blk;
+        float d[4] = {0.f, 0.f, 0.f, 0.f};
+        const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
+        const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
+#pragma unroll
+        for (int w = 0; w < 4; w++) {
+            uint4 b = zero4();
+            if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+            mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+            mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+        }
+        acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
+        acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
+    }
+    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+    if (t == 0) {
+        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+    }
+}
+// qa holds group 0 (mf4tc_load(qa, ..., 0) already issued); ends with a barrier, as mf4tc_block_rows.
+DEVI void mf4g_rows(Mf4tcGroup &qa, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
+                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int g = (threadIdx.x % WARP) >> 2, t = threadIdx.x & 3;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;
+    Mf4tcGroup qb;
+    for (int r0 = 0; r0 < R; r0 += 32) {
+        if (r0 + 16 < R) mf4tc_load(qb, blocks, scales, rowBase, K, R, r0 + 16);
+        mf4g_group(qa, K, R, r0, xb, bOn, red);
+        if (r0 + 32 < R) mf4tc_load(qa, blocks, scales, rowBase, K, R, r0 + 32);
+        if (r0 + 16 < R) mf4g_group(qb, K, R, r0 + 16, xb, bOn, red);
+    }
+    __syncthreads();
+}
+
 // Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
 // that share `counter` (the last to arrive), which then sees every block's writes; it resets the counter.
 DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
@@ -632,34 +771,42 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act,
     }
 }
 
-// ---- Decode v10: the MXFP4 expert products as grid-sized blocks streaming whole (slot, 16-row) units ----
-// Grid = one block per SM (NW warps, dynamic shared memory). A block stages its input once (gate_up:
-// RMSNorm(h)·nw; down: act of all k slots) as f16 hi/lo pairs exactly as mf4tc_stage_x does, then works
-// through its units u = blockIdx.x + n·gridDim.x. A unit is 16 rows × a range of 128-element chunks of one
-// expert (gate_up: all of K; down: part kp of ks), i.e. 16 row pieces of one contiguous 16·K/2-byte code
-// region plus the unit's 16·K/32-byte scale region. The whole block copies a unit with cp.async (16-byte
-// pieces, consecutive threads on consecutive bytes, so DRAM sees whole pages) into a ring of D unit stages
-// and keeps D − 1 units in flight (cp.async.wait_group D − 1, no register cost); the first D − 1 are
-// issued before the input staging (down: before griddepcontrol.wait). Warp w computes chunks w, w + NW, …
-// of the unit with v7's fragments (lane (g, t): rows g and g + 8, block 4c + t; E2M1 → f16, x_hi/x_lo in B
-// columns 2t/2t + 1, the E8M0 scale on the per-block accumulator, f32; two mma chains per chunk); per-warp
-// row sums go to red[n & 1] and the last warp reduces them (warps in order) during the next unit. Stage
-// rows are padded to RS ≡ 64 (mod 128) bytes so the A-fragment loads are free of bank conflicts.
-// Epilogues: gate_up: bias + clamped SwiGLU for the unit's 8 (gate, up) pairs into act. down: the unit's
-// partial row sums into part[j·ks + kp]; the last of the k·ks units of a 16-row group (counter per group)
+// ---- Decode v10: the MXFP4 expert products as a grid-sized stream of (expert slot, 16-row group) units --
+// Grid = about one block per SM (NW warps each, dynamic shared memory). A block stages its input once
+// (gate_up: RMSNorm(h)·nw; down: act of all k slots) as f16 hi/lo pairs exactly as mf4tc_stage_x does,
+// then every warp works through its own units independently: unit u goes to warp (u mod TW) of the TW
+// warps of the grid (warp-major across blocks, so neighbouring units land on different SMs). A unit is
+// 16 rows × a range of 128-element chunks of one expert: its code bytes are one contiguous region
+// (16 · K/2 B) and its scales another (16 · K/32 B), both 16-byte aligned. Lane (g, t) copies with
+// cp.async exactly the 2 × 16 code bytes it feeds to the mma (rows g and g + 8, block 4c + t: v7's
+// fragment mapping) into its own slots of a per-warp ring of D chunk stages (1 KB each), so it reads
+// back only its own bytes; the unit's scale region goes to a per-warp ring of U scale slots. The warp
+// keeps D − 1 chunks in flight across unit boundaries (cp.async.wait_group D − 1: exact per-stage
+// waits with no register cost), and the first D − 1 are issued before the input staging (down: before
+// griddepcontrol.wait). Math as v7 (E2M1 → f16, x_hi/x_lo in B columns 2t/2t + 1, per-block E8M0
+// scale on the per-block accumulator, f32), but a lane sums its blocks over the whole K range in chunk
+// order (two mma chains per chunk), so row sums differ from v7's only in f32 summation order.
+// Epilogues: gate_up finishes its own 8 (gate, up) pairs (no cross-warp reduction); down writes partial
+// row sums part[j·KS + kp][row] and the last of the k·KS warps of a 16-row group (counter per group)
 // adds Σ_j w_j · (Σ_kp part + bias) to h in a fixed order (deterministic).
+// Opt-in (GPTOSS_MF4V=10): on the H200 it measured 476–482 tok/s with D = 4 against v7's 509, and fewer
+// stages were faster (D = 8: 456): each warp walks its 16 rows 64 bytes per row at a time, so DRAM sees
+// ≈ 23,000 interleaved row streams (docs/perf-notes.md "Version 10").
+#define MF4V_CHUNK 1024   // bytes per warp per ring stage: 16 rows × 4 blocks × 16 B
 DEVI u32 mf4v_saddr(const void *p) {
     u32 r;
     asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(r) : "l"(p));
     return r;
 }
-DEVI void mf4v_cp16(u32 dst, const void *src) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
+DEVI void mf4v_cp16(u32 dst, const void *src, int pf) {
+    if (pf) asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
+    else asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
 }
 DEVI void mf4v_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-// cp.async.wait_group takes an immediate: dispatch the (block-uniform) pending count.
+// cp.async.wait_group takes an immediate: dispatch the (warp-uniform) pending count.
 DEVI void mf4v_wait(int n) {
     switch (n) {
+    case 0: asm volatile("cp.async.wait_group 0;" ::: "memory"); break;
     case 1: asm volatile("cp.async.wait_group 1;" ::: "memory"); break;
     case 2: asm volatile("cp.async.wait_group 2;" ::: "memory"); break;
     case 3: asm volatile("cp.async.wait_group 3;" ::: "memory"); break;
@@ -667,12 +814,13 @@ DEVI void mf4v_wait(int n) {
     case 5: asm volatile("cp.async.wait_group 5;" ::: "memory"); break;
     case 6: asm volatile("cp.async.wait_group 6;" ::: "memory"); break;
     case 7: asm volatile("cp.async.wait_group 7;" ::: "memory"); break;
+    case 8: asm volatile("cp.async.wait_group 8;" ::: "memory"); break;
+    case 9: asm volatile("cp.async.wait_group 9;" ::: "memory"); break;
+    case 10: asm volatile("cp.async.wait_group 10;" ::: "memory"); break;
+    case 11: asm volatile("cp.async.wait_group 11;" ::: "memory"); break;
     default: asm volatile("cp.async.wait_group 0;" ::: "memory"); break;
     }
 }
-// Stage row stride: K/2 code bytes padded to ≡ 64 (mod 128), so lanes (g, t) and (g + 1, t) of a
-// quarter-warp's 16-byte A loads fall in different banks. Stage = 16 rows · RS + round16(16 · K/32).
-DEVI int mf4v_rs(int K) { return K / 2 + ((64 - (K / 2) % 128) & 127); }
 // xs = [x_hi | x_lo], [K/2] u32 each in mf4tc_stage_x's mma order; thread-slice s of K/16 as load_x<true>.
 DEVI void mf4v_stage(const float *xr, int s, u32 *xs, int K) {
 #pragma unroll
@@ -708,144 +856,151 @@ DEVI void mf4v_unit(Mf4vUnit &U, int u, const i32 *__restrict__ topk_idx, const 
     U.codes = blocks + row * (K / 2);
     U.scl = scales + row * (K / 32);
 }
-// The whole block copies unit U into stage st: its rows' blocks [4·c0, min(4·c1, NB)) and all 16·NB scale bytes.
-DEVI void mf4v_issue(const Mf4vUnit &U, u8 *st, int K, int RS) {
-    const int NB = K / 32, b0 = 4 * U.c0, nb = min(4 * U.c1, NB) - b0;
-    for (int i = threadIdx.x; i < 16 * nb; i += blockDim.x) {
-        const int r = i / nb, b = b0 + (i - r * nb);
-        mf4v_cp16(mf4v_saddr(st + r * RS + 16 * b), U.codes + (i64)r * (K / 2) + 16 * b);
+// The warp's cp.async producer: the next chunk to copy, its ring stage and scale slot.
+struct Mf4vIssue { Mf4vUnit U; int u, c, stage, sslot; };
+DEVI void mf4v_issue(Mf4vIssue &p, int nUnits, int TW, const i32 *__restrict__ topk_idx, const u8 *__restrict__ blocks,
+                     const u8 *__restrict__ scales, int rowsPerExpert, int K, int ks, u8 *ring, u8 *sring, int SB,
+                     int D, int US, int pf) {
+    const int lane = threadIdx.x % WARP, g = lane >> 2, t = lane & 3, NB = K / 32;
+    if (p.u < nUnits) {
+        if (p.c == p.U.c0) {   // the unit's scale region (16 rows × NB bytes = NB pieces of 16 B)
+            u8 *dst = sring + p.sslot * SB;
+            for (int i = lane; i < NB; i += WARP) mf4v_cp16(mf4v_saddr(dst + 16 * i), p.U.scl + 16 * i, 0);
+        }
+        const int blk = 4 * p.c + t;
+        if (blk < NB) {
+            u8 *st = ring + p.stage * MF4V_CHUNK;
+            const u8 *src = p.U.codes + (i64)g * (K / 2) + 16 * blk;
+            mf4v_cp16(mf4v_saddr(st + 16 * lane), src, pf);
+            mf4v_cp16(mf4v_saddr(st + 512 + 16 * lane), src + (i64)8 * (K / 2), pf);
+        }
+        if (++p.c == p.U.c1) {
+            p.u += TW;
+            p.sslot = p.sslot + 1 == US ? 0 : p.sslot + 1;
+            if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, ks); p.c = p.U.c0; }
+        }
     }
-    u8 *sc = st + 16 * RS;
-    for (int i = threadIdx.x; i < NB; i += blockDim.x) mf4v_cp16(mf4v_saddr(sc + 16 * i), U.scl + 16 * i);
+    mf4v_commit();   // one group per call, empty or not, so wait_group counts stages
+    p.stage = p.stage + 1 == D ? 0 : p.stage + 1;
 }
-// This warp's chunks c0 + warp, c0 + warp + NW, … < c1 of the unit in stage st, dotted with xs; the warp's
-// row sums (rows g, g + 8) go to red[warp][row].
-DEVI void mf4v_rows(const u8 *st, const u32 *xs, int c0, int c1, int K, int RS, float *red) {
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int g = lane >> 2, t = lane & 3, NB = K / 32;
-    const u8 *sc = st + 16 * RS;
-    const bool bOn = (g >> 1) == t;
-    const u32 *xb = xs + (g & 1) * (K / 2);
-    float acc0 = 0.f, acc1 = 0.f;
-    for (int c = c0 + warp; c < c1; c += NW) {
-        const int blk = 4 * c + t;
-        const bool on = blk < NB;
-        const uint4 w0 = *(const uint4 *)(st + g * RS + 16 * blk), w1 = *(const uint4 *)(st + (g + 8) * RS + 16 * blk);
-        const u32 s0 = on ? (u32)sc[g * NB + blk] : 0u, s1 = on ? (u32)sc[(g + 8) * NB + blk] : 0u;
-        const bool bLoad = bOn && on;
-        const u32 *xp = xb + 16 * blk;
-        float d[4] = {0.f, 0.f, 0.f, 0.f}, e[4] = {0.f, 0.f, 0.f, 0.f};
-        const u32 a0w[4] = {w0.x, w0.y, w0.z, w0.w}, a1w[4] = {w1.x, w1.y, w1.z, w1.w};
+// Chunk c of a unit from ring stage `st` and scale slot `sc`: lane t's block 4c + t for rows g, g + 8.
+DEVI void mf4v_chunk(float &acc0, float &acc1, const u8 *st, const u8 *sc, const u32 *xs, int c, int K) {
+    const int lane = threadIdx.x % WARP, g = lane >> 2, t = lane & 3, NB = K / 32;
+    const int blk = 4 * c + t;
+    const bool on = blk < NB;
+    const uint4 w0 = *(const uint4 *)(st + 16 * lane), w1 = *(const uint4 *)(st + 512 + 16 * lane);
+    const u32 s0 = on ? (u32)sc[g * NB + blk] : 0u, s1 = on ? (u32)sc[(g + 8) * NB + blk] : 0u;
+    const bool bLoad = ((g >> 1) == t) && on;
+    const u32 *xp = xs + (g & 1) * (K / 2) + 16 * blk;
+    float d[4] = {0.f, 0.f, 0.f, 0.f}, e[4] = {0.f, 0.f, 0.f, 0.f};
+    const u32 a0w[4] = {w0.x, w0.y, w0.z, w0.w}, a1w[4] = {w1.x, w1.y, w1.z, w1.w};
 #pragma unroll
-        for (int w = 0; w < 4; w++) {
-            uint4 b = zero4();
-            if (bLoad) b = *(const uint4 *)(xp + 4 * w);
-            mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
-            mma_f16(e, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
-        }
-        // Blocks past NB (the last chunk when K/32 is not a multiple of 4): stale A, zero B and no scale.
-        if (on) {
-            acc0 = fmaf(__uint_as_float((s0 + 14u) << 23), (d[0] + d[1]) + (e[0] + e[1]), acc0);
-            acc1 = fmaf(__uint_as_float((s1 + 14u) << 23), (d[2] + d[3]) + (e[2] + e[3]), acc1);
-        }
+    for (int w = 0; w < 4; w++) {
+        uint4 b = zero4();
+        if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+        mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+        mma_f16(e, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
     }
-    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
-    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
-    if (t == 0) { red[warp * 16 + g] = acc0; red[warp * 16 + g + 8] = acc1; }
+    if (on) {
+        acc0 = fmaf(__uint_as_float((s0 + 14u) << 23), (d[0] + d[1]) + (e[0] + e[1]), acc0);
+        acc1 = fmaf(__uint_as_float((s1 + 14u) << 23), (d[2] + d[3]) + (e[2] + e[3]), acc1);
+    }
 }
+// Shared memory of a v10 block (bytes): nx staged inputs of K f16 pairs ×2, then per warp D ring stages
+// and US scale slots of SB = round16(K/2) bytes. The host computes the same sum for the launch.
 #define MF4V_BOUNDS __launch_bounds__(512, 1)
-#define MF4V_WMAX 16
 
-// gate_up + clamped SwiGLU (v10). Units k · (2I/16) over all of K = H. blocks [E, 2I, H/32, 16],
-// scales [E, 2I, H/32], bias [E, 2I] bf16, act [k, I] f32. grid (blocks), block NW·32 ≥ H/16 threads,
-// NW ≤ 16; dynamic shared memory 4H + D · (16·RS + round16(H/2)).
+// gate_up + clamped SwiGLU (v10). Units: k · (2I/16), chunks over all of K = H. blocks [E, 2I, H/32, 16],
+// scales [E, 2I, H/32], bias [E, 2I] bf16, act [k, I] f32. grid (blocks), block NW·32 ≥ H/16 threads.
 GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_gate_up_v10(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
                                     const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
                                     const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                                    float *__restrict__ act, int H, int I, int k, float limit, float alpha, int D) {
+                                    float *__restrict__ act, int H, int I, int k, float limit, float alpha,
+                                    int D, int US, int pf) {
     extern __shared__ __align__(16) u8 mf4v_smem[];
     __shared__ float scratch[32];
-    __shared__ float red[2][MF4V_WMAX * 16];
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int K = H, rowsPerExpert = 2 * I, RS = mf4v_rs(K), SU = 16 * RS + (((K / 2) + 15) & ~15);
+    const int K = H, rowsPerExpert = 2 * I, SB = ((K / 2) + 15) & ~15;
     u32 *xs = (u32 *)mf4v_smem;
-    u8 *ring = mf4v_smem + (i64)K * 4;
-    const int G = gridDim.x, nUnits = k * (rowsPerExpert / 16);
-    const int mine = (int)blockIdx.x < nUnits ? (nUnits - (int)blockIdx.x + G - 1) / G : 0;
+    u8 *ring = mf4v_smem + (i64)K * 4 + (i64)warp * D * MF4V_CHUNK;
+    u8 *sring = mf4v_smem + (i64)K * 4 + (i64)NW * D * MF4V_CHUNK + (i64)warp * US * SB;
+    const int TW = gridDim.x * NW, gw = warp * gridDim.x + blockIdx.x;
+    const int nUnits = k * (rowsPerExpert / 16);
     pdl_wait();   // the expert ids come from the previous kernel
     pdl_trigger();
-    Mf4vUnit U;
-    for (int s = 0; s < D - 1; s++) {
-        if (s < mine) {
-            mf4v_unit(U, blockIdx.x + s * G, topk_idx, blocks, scales, rowsPerExpert, K, 1);
-            mf4v_issue(U, ring + (i64)s * SU, K, RS);
-        }
-        mf4v_commit();
-    }
+    Mf4vIssue p;
+    p.u = gw; p.c = 0; p.stage = 0; p.sslot = 0;
+    if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, 1); p.c = p.U.c0; }
+    for (int i = 0; i < D - 1; i++)
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, 1, ring, sring, SB, D, US, pf);
     {
         const int s = threadIdx.x, S = K / 16;
         float xr[16];
         load_x<true>(xr, h, nw, s, S, K, eps, scratch);
         if (s < S) mf4v_stage(xr, s, xs, K);
+        __syncthreads();
     }
-    for (int n = 0; n <= mine; n++) {
-        __syncthreads();   // stage (n − 1) % D and red[(n + 1) & 1] are free; red[(n − 1) & 1] is complete
-        if (n > 0 && warp == NW - 1) {   // epilogue of unit n − 1: its 8 (gate, up) pairs
-            mf4v_unit(U, blockIdx.x + (n - 1) * G, topk_idx, blocks, scales, rowsPerExpert, K, 1);
-            if (lane < 8) {
-                const float *rd = red[(n - 1) & 1];
-                float gate = 0.f, up = 0.f;
-                for (int w = 0; w < NW; w++) { gate += rd[w * 16 + 2 * lane]; up += rd[w * 16 + 2 * lane + 1]; }
-                const int unit = U.r0 / 2 + lane;
-                gate += bf16_to_f32(bias[(i64)U.e * 2 * I + 2 * unit]);
-                up += bf16_to_f32(bias[(i64)U.e * 2 * I + 2 * unit + 1]);
-                gate = fminf(gate, limit);
-                up = fminf(fmaxf(up, -limit), limit);
-                const float glu = gate / (1.f + expf(-alpha * gate));
-                act[(i64)U.j * I + unit] = glu * (up + 1.f);
-            }
-        }
-        if (n == mine) break;
-        const int m = n + D - 1;
-        if (m < mine) {
-            mf4v_unit(U, blockIdx.x + m * G, topk_idx, blocks, scales, rowsPerExpert, K, 1);
-            mf4v_issue(U, ring + (i64)(m % D) * SU, K, RS);
-        }
-        mf4v_commit();
+    Mf4vUnit C;
+    int cu = gw, cc = 0, cst = 0, csl = 0;
+    if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, 1); cc = C.c0; }
+    float acc0 = 0.f, acc1 = 0.f;
+    const int g = lane >> 2, t = lane & 3, SBU = SB;
+    while (cu < nUnits) {
+        __syncwarp();
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, 1, ring, sring, SB, D, US, pf);
         mf4v_wait(D - 1);
-        __syncthreads();   // every thread's copies of unit n have landed
-        mf4v_unit(U, blockIdx.x + n * G, topk_idx, blocks, scales, rowsPerExpert, K, 1);
-        mf4v_rows(ring + (i64)(n % D) * SU, xs, U.c0, U.c1, K, RS, red[n & 1]);
+        __syncwarp();
+        mf4v_chunk(acc0, acc1, ring + cst * MF4V_CHUNK, sring + csl * SBU, xs, cc, K);
+        cst = cst + 1 == D ? 0 : cst + 1;
+        if (++cc == C.c1) {
+            acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+            acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+            const float up0 = shfl_xor(acc0, 4), up1 = shfl_xor(acc1, 4);   // row g + 1 (the up row)
+            if (t == 0 && (g & 1) == 0) {
+#pragma unroll
+                for (int hh = 0; hh < 2; hh++) {
+                    const int unit = (C.r0 + g + 8 * hh) / 2;
+                    const float bg = bf16_to_f32(bias[(i64)C.e * 2 * I + 2 * unit]);
+                    const float bu = bf16_to_f32(bias[(i64)C.e * 2 * I + 2 * unit + 1]);
+                    float gate = (hh ? acc1 : acc0) + bg, up = (hh ? up1 : up0) + bu;
+                    gate = fminf(gate, limit);
+                    up = fminf(fmaxf(up, -limit), limit);
+                    const float glu = gate / (1.f + expf(-alpha * gate));
+                    act[(i64)C.j * I + unit] = glu * (up + 1.f);
+                }
+            }
+            acc0 = 0.f; acc1 = 0.f;
+            cu += TW;
+            csl = csl + 1 == US ? 0 : csl + 1;
+            if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, 1); cc = C.c0; }
+        }
     }
+    mf4v_wait(0);
 }
 
 // down (v10): units k · (H/16) · ks, chunks of K = I split in ks parts. part [k·ks, H] f32 partial sums;
-// counters [H/16] u32 (0 between launches). The last of the k·ks units of a 16-row group adds
+// counters [H/16] u32 (0 between launches). The last of the k·ks warps of a 16-row group adds
 // Σ_j topk_w[j]·(Σ_kp part[j·ks + kp][r] + bias_e[r]) (j, kp in order) to h[r]. blocks [E, H, I/32, 16],
-// scales [E, H, I/32], bias [E, H]. grid (blocks), block NW·32 threads (NW ≤ 16); dynamic shared
-// memory 4kI + D · (16·RS + round16(I/2)).
+// scales [E, H, I/32], bias [E, H]. grid (blocks), block NW·32 threads.
 GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_down_v10(const float *__restrict__ act, const u8 *__restrict__ blocks,
                                  const u8 *__restrict__ scales, const u16 *__restrict__ bias,
                                  const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
                                  float *__restrict__ part, float *__restrict__ h, u32 *__restrict__ counters,
-                                 int H, int I, int k, int D, int ks) {
+                                 int H, int I, int k, int D, int US, int pf, int ks) {
     extern __shared__ __align__(16) u8 mf4v_smem[];
-    __shared__ float red[2][MF4V_WMAX * 16];
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int K = I, rowsPerExpert = H, RS = mf4v_rs(K), SU = 16 * RS + (((K / 2) + 15) & ~15);
+    const int K = I, rowsPerExpert = H, SB = ((K / 2) + 15) & ~15;
     u32 *xs = (u32 *)mf4v_smem;
-    u8 *ring = mf4v_smem + (i64)k * K * 4;
-    const int G = gridDim.x, nUnits = k * (rowsPerExpert / 16) * ks;
-    const int mine = (int)blockIdx.x < nUnits ? (nUnits - (int)blockIdx.x + G - 1) / G : 0;
+    u8 *ring = mf4v_smem + (i64)k * K * 4 + (i64)warp * D * MF4V_CHUNK;
+    u8 *sring = mf4v_smem + (i64)k * K * 4 + (i64)NW * D * MF4V_CHUNK + (i64)warp * US * SB;
+    const int TW = gridDim.x * NW, gw = warp * gridDim.x + blockIdx.x;
+    const int nUnits = k * (rowsPerExpert / 16) * ks;
     // topk_idx was written two kernels back (see dec_moe_down): safe to read before our wait.
-    Mf4vUnit U;
-    for (int s = 0; s < D - 1; s++) {
-        if (s < mine) {
-            mf4v_unit(U, blockIdx.x + s * G, topk_idx, blocks, scales, rowsPerExpert, K, ks);
-            mf4v_issue(U, ring + (i64)s * SU, K, RS);
-        }
-        mf4v_commit();
-    }
+    Mf4vIssue p;
+    p.u = gw; p.c = 0; p.stage = 0; p.sslot = 0;
+    if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, ks); p.c = p.U.c0; }
+    for (int i = 0; i < D - 1; i++)
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, ks, ring, sring, SB, D, US, pf);
     pdl_wait();
     pdl_trigger();
     {
@@ -856,22 +1011,30 @@ GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_down_v10(const float *__restrict__ act, c
             load_x<true>(xr, act + (i64)j * I, nullptr, s, S, K, 0.f, nullptr);
             mf4v_stage(xr, s, xs + (i64)j * K, K);
         }
-    }
-    for (int n = 0; n <= mine; n++) {
         __syncthreads();
-        if (n > 0 && warp == NW - 1) {   // epilogue of unit n − 1
-            mf4v_unit(U, blockIdx.x + (n - 1) * G, topk_idx, blocks, scales, rowsPerExpert, K, ks);
-            const float *rd = red[(n - 1) & 1];
-            if (lane < 16) {
-                float v = 0.f;
-                for (int w = 0; w < NW; w++) v += rd[w * 16 + lane];
-                part[(i64)(U.j * ks + U.kp) * H + U.r0 + lane] = v;
-            }
+    }
+    Mf4vUnit C;
+    int cu = gw, cc = 0, cst = 0, csl = 0;
+    if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, ks); cc = C.c0; }
+    float acc0 = 0.f, acc1 = 0.f;
+    const int g = lane >> 2, t = lane & 3;
+    while (cu < nUnits) {
+        __syncwarp();
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, ks, ring, sring, SB, D, US, pf);
+        mf4v_wait(D - 1);
+        __syncwarp();
+        mf4v_chunk(acc0, acc1, ring + cst * MF4V_CHUNK, sring + csl * SB, xs + (i64)C.j * K, cc, K);
+        cst = cst + 1 == D ? 0 : cst + 1;
+        if (++cc == C.c1) {
+            acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+            acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+            float *pr = part + (i64)(C.j * ks + C.kp) * H + C.r0;
+            if (t == 0) { pr[g] = acc0; pr[g + 8] = acc1; }
             __threadfence();
             __syncwarp();
             u32 last = 0u;
             if (lane == 0) {
-                u32 *ctr = counters + U.r0 / 16;
+                u32 *ctr = counters + C.r0 / 16;
                 last = atomicAdd(ctr, 1u) == (u32)(k * ks - 1) ? 1u : 0u;
                 if (last) *ctr = 0u;
             }
@@ -879,7 +1042,7 @@ GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_down_v10(const float *__restrict__ act, c
             if (last) {
                 __threadfence();
                 if (lane < 16) {
-                    const int row = U.r0 + lane;
+                    const int row = C.r0 + lane;
                     float acc = 0.f;
                     for (int jj = 0; jj < k; jj++) {
                         const int e = topk_idx[jj];
@@ -891,18 +1054,135 @@ GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_down_v10(const float *__restrict__ act, c
                     h[row] += acc;
                 }
             }
+            acc0 = 0.f; acc1 = 0.f;
+            cu += TW;
+            csl = csl + 1 == US ? 0 : csl + 1;
+            if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, ks); cc = C.c0; }
         }
-        if (n == mine) break;
-        const int m = n + D - 1;
-        if (m < mine) {
-            mf4v_unit(U, blockIdx.x + m * G, topk_idx, blocks, scales, rowsPerExpert, K, ks);
-            mf4v_issue(U, ring + (i64)(m % D) * SU, K, RS);
-        }
-        mf4v_commit();
-        mf4v_wait(D - 1);
-        __syncthreads();
-        mf4v_unit(U, blockIdx.x + n * G, topk_idx, blocks, scales, rowsPerExpert, K, ks);
-        mf4v_rows(ring + (i64)(n % D) * SU, xs + (i64)U.j * K, U.c0, U.c1, K, RS, red[n & 1]);
+    }
+    mf4v_wait(0);
+}
+
+// Decode v8: the tensor-core expert products with the pipelined rows (mf4p_*); same arguments as the
+// _tc kernels plus early (1: issue the first weight items before the input staging).
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tp(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    Mf4pPipe p;
+    if (early) mf4p_first(p, blocks, scales, rowBase, H, R);
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4p_first(p, blocks, scales, rowBase, H, R);
+    mf4p_rows(p, blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tp(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    Mf4pPipe p;
+    if (early) mf4p_first(p, blocks, scales, rowBase, I, R);   // weights only: before the wait
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4p_first(p, blocks, scales, rowBase, I, R);
+    mf4p_rows(p, blocks, scales, rowBase, I, R, xs, red);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
+
+// Decode v9: v7's products with group double buffering (mf4g_rows), 3 blocks per SM; same arguments as
+// the _tp kernels (early: issue group 0 before the input staging).
+#define DEC_MF4G_BOUNDS __launch_bounds__(192, 3)
+GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_gate_up_tg(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    Mf4tcGroup qa;
+    if (early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
+    float xr[16];
+    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
+    mf4g_rows(qa, blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const int unit = row0 / 2 + s;
+        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_down_tg(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
+                                int H, int I, int k, int R, int early) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    Mf4tcGroup qa;
+    if (early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);   // weights only: before the wait
+    pdl_wait();
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (!early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);
+    mf4g_rows(qa, blocks, scales, rowBase, I, R, xs, red);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
     }
 }
 
