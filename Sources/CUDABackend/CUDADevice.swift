@@ -30,12 +30,16 @@ public final class CUDADevice {
     public let name: String
     public let computeCapability: (major: Int, minor: Int)
     public let multiprocessors: Int
+    /// The most dynamic shared memory one block may opt in to (bytes; 227 KB on sm_90, 163 KB on sm_80).
+    public let maxSharedPerBlockOptin: Int
     public let totalMemory: Int
     public var arch: String { "sm_\(computeCapability.major)\(computeCapability.minor)" }
     private var context: OpaquePointer?
     private(set) var stream: OpaquePointer?
     private var modules: [String: OpaquePointer?] = [:]
     private var functions: [String: OpaquePointer?] = [:]
+    /// The dynamic shared memory each function has been opted in to (bytes above 48 KB).
+    private var sharedOptin: [String: Int] = [:]
     /// Bytes we have allocated now, and the most at any time.
     public private(set) var allocatedBytes = 0
     public private(set) var peakAllocatedBytes = 0
@@ -80,6 +84,7 @@ public final class CUDADevice {
         }
         computeCapability = (try attr(75, "COMPUTE_CAPABILITY_MAJOR"), try attr(76, "COMPUTE_CAPABILITY_MINOR"))
         multiprocessors = try attr(16, "MULTIPROCESSOR_COUNT")
+        maxSharedPerBlockOptin = try attr(97, "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN")
         var total = 0
         try driver.check(driver.cuDeviceTotalMem(&total, dev), "cuDeviceTotalMem_v2")
         totalMemory = total
@@ -204,9 +209,10 @@ public final class CUDADevice {
     func launch(_ name: String, grid: (Int, Int, Int), block: Int, sharedBytes: Int = 0, programmatic: Bool = false,
                 _ args: [KernelArg]) throws {
         let f = try function(name)
-        if sharedBytes > 48 * 1024 {
+        if sharedBytes > 48 * 1024 && (sharedOptin[name] ?? 0) < sharedBytes {
             try driver.check(driver.cuFuncSetAttribute(f, 8 /* MAX_DYNAMIC_SHARED_SIZE_BYTES */, Int32(sharedBytes)),
                              "cuFuncSetAttribute(\(name), \(sharedBytes) B shared)")
+            sharedOptin[name] = sharedBytes   // once per function and size, not once per launch
         }
         var storage = [UInt64](repeating: 0, count: args.count)
         for (i, a) in args.enumerated() {

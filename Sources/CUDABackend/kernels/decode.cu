@@ -10,6 +10,9 @@
 //   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
 //   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range)
 // and at the end dec_logits_argmax: RMSNorm(h) → lm_head → logits and the greedy token.
+// The MXFP4 expert products come in several versions (DecodePath.swift picks one): v6 dec_moe_* (CUDA
+// cores), v7 dec_moe_*_tc (tensor cores, the default), and the opt-in v8 _tp, v9 _tg and v10 _v10, each
+// measured slower than v7 (docs/perf-notes.md "Version 8" to "Version 10").
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -1054,6 +1057,298 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act,
         for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
         h[row0 + s] += acc;
     }
+}
+
+// ---- Decode v10: the MXFP4 expert products as a grid-sized stream of (expert slot, 16-row group) units --
+// Grid = about one block per SM (NW warps each, dynamic shared memory). A block stages its input once
+// (gate_up: RMSNorm(h)·nw; down: act of all k slots) as f16 hi/lo pairs exactly as mf4tc_stage_x does,
+// then every warp works through its own units independently: unit u goes to warp (u mod TW) of the TW
+// warps of the grid (warp-major across blocks, so neighbouring units land on different SMs). A unit is
+// 16 rows × a range of 128-element chunks of one expert: its code bytes are one contiguous region
+// (16 · K/2 B) and its scales another (16 · K/32 B), both 16-byte aligned. Lane (g, t) copies with
+// cp.async exactly the 2 × 16 code bytes it feeds to the mma (rows g and g + 8, block 4c + t: v7's
+// fragment mapping) into its own slots of a per-warp ring of D chunk stages (1 KB each), so it reads
+// back only its own bytes; the unit's scale region goes to a per-warp ring of U scale slots. The warp
+// keeps D − 1 chunks in flight across unit boundaries (cp.async.wait_group D − 1: exact per-stage
+// waits with no register cost), and the first D − 1 are issued before the input staging (down: before
+// griddepcontrol.wait). Math as v7 (E2M1 → f16, x_hi/x_lo in B columns 2t/2t + 1, per-block E8M0
+// scale on the per-block accumulator, f32), but a lane sums its blocks over the whole K range in chunk
+// order (two mma chains per chunk), so row sums differ from v7's only in f32 summation order.
+// Epilogues: gate_up finishes its own 8 (gate, up) pairs (no cross-warp reduction); down writes partial
+// row sums part[j·KS + kp][row] and the last of the k·KS warps of a 16-row group (counter per group)
+// adds Σ_j w_j · (Σ_kp part + bias) to h in a fixed order (deterministic).
+// Opt-in (GPTOSS_MF4V=10): on the H200 it measured 476–482 tok/s with D = 4 against v7's 509, and fewer
+// stages were faster (D = 8: 456): each warp walks its 16 rows 64 bytes per row at a time, so DRAM sees
+// ≈ 23,000 interleaved row streams (docs/perf-notes.md "Version 10").
+#define MF4V_CHUNK 1024   // bytes per warp per ring stage: 16 rows × 4 blocks × 16 B
+DEVI u32 mf4v_saddr(const void *p) {
+    u32 r;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(r) : "l"(p));
+    return r;
+}
+DEVI void mf4v_cp16(u32 dst, const void *src, int pf) {
+    if (pf) asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
+    else asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
+}
+DEVI void mf4v_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+// cp.async.wait_group takes an immediate: dispatch the (warp-uniform) pending count.
+DEVI void mf4v_wait(int n) {
+    switch (n) {
+    case 0: asm volatile("cp.async.wait_group 0;" ::: "memory"); break;
+    case 1: asm volatile("cp.async.wait_group 1;" ::: "memory"); break;
+    case 2: asm volatile("cp.async.wait_group 2;" ::: "memory"); break;
+    case 3: asm volatile("cp.async.wait_group 3;" ::: "memory"); break;
+    case 4: asm volatile("cp.async.wait_group 4;" ::: "memory"); break;
+    case 5: asm volatile("cp.async.wait_group 5;" ::: "memory"); break;
+    case 6: asm volatile("cp.async.wait_group 6;" ::: "memory"); break;
+    case 7: asm volatile("cp.async.wait_group 7;" ::: "memory"); break;
+    case 8: asm volatile("cp.async.wait_group 8;" ::: "memory"); break;
+    case 9: asm volatile("cp.async.wait_group 9;" ::: "memory"); break;
+    case 10: asm volatile("cp.async.wait_group 10;" ::: "memory"); break;
+    case 11: asm volatile("cp.async.wait_group 11;" ::: "memory"); break;
+    default: asm volatile("cp.async.wait_group 0;" ::: "memory"); break;
+    }
+}
+// xs = [x_hi | x_lo], [K/2] u32 each in mf4tc_stage_x's mma order; thread-slice s of K/16 as load_x<true>.
+DEVI void mf4v_stage(const float *xr, int s, u32 *xs, int K) {
+#pragma unroll
+    for (int q = 0; q < 2; q++) {
+        const float *x = xr + 8 * q;
+        u32 hi[4], lo[4];
+#pragma unroll
+        for (int a = 0; a < 4; a++) {
+            hi[a] = f16x2_rn(x[a], x[a + 4]);
+            float h0, h1;
+            f16x2_to_f32(hi[a], h0, h1);
+            lo[a] = f16x2_rn(x[a] - h0, x[a + 4] - h1);
+        }
+        const int at = 16 * (s >> 1) + 4 * (2 * (s & 1) + q);
+        *(uint4 *)&xs[at] = make_uint4(hi[0], hi[1], hi[2], hi[3]);
+        *(uint4 *)&xs[K / 2 + at] = make_uint4(lo[0], lo[1], lo[2], lo[3]);
+    }
+}
+// One work unit: expert slot j (expert e), rows r0..r0+15 of that expert, chunks [c0, c1), K part kp.
+struct Mf4vUnit { const u8 *codes, *scl; int j, e, r0, kp, c0, c1; };
+DEVI void mf4v_unit(Mf4vUnit &U, int u, const i32 *__restrict__ topk_idx, const u8 *__restrict__ blocks,
+                    const u8 *__restrict__ scales, int rowsPerExpert, int K, int ks) {
+    const int RG = rowsPerExpert / 16, NC = (K / 32 + 3) / 4, per = RG * ks;
+    U.j = u / per;
+    const int rem = u - U.j * per, rg = rem / ks;
+    U.kp = rem - rg * ks;
+    U.e = topk_idx[U.j];
+    U.r0 = 16 * rg;
+    const int cpk = (NC + ks - 1) / ks;
+    U.c0 = U.kp * cpk;
+    U.c1 = min(NC, U.c0 + cpk);
+    const i64 row = (i64)U.e * rowsPerExpert + U.r0;
+    U.codes = blocks + row * (K / 2);
+    U.scl = scales + row * (K / 32);
+}
+// The warp's cp.async producer: the next chunk to copy, its ring stage and scale slot.
+struct Mf4vIssue { Mf4vUnit U; int u, c, stage, sslot; };
+DEVI void mf4v_issue(Mf4vIssue &p, int nUnits, int TW, const i32 *__restrict__ topk_idx, const u8 *__restrict__ blocks,
+                     const u8 *__restrict__ scales, int rowsPerExpert, int K, int ks, u8 *ring, u8 *sring, int SB,
+                     int D, int US, int pf) {
+    const int lane = threadIdx.x % WARP, g = lane >> 2, t = lane & 3, NB = K / 32;
+    if (p.u < nUnits) {
+        if (p.c == p.U.c0) {   // the unit's scale region (16 rows × NB bytes = NB pieces of 16 B)
+            u8 *dst = sring + p.sslot * SB;
+            for (int i = lane; i < NB; i += WARP) mf4v_cp16(mf4v_saddr(dst + 16 * i), p.U.scl + 16 * i, 0);
+        }
+        const int blk = 4 * p.c + t;
+        if (blk < NB) {
+            u8 *st = ring + p.stage * MF4V_CHUNK;
+            const u8 *src = p.U.codes + (i64)g * (K / 2) + 16 * blk;
+            mf4v_cp16(mf4v_saddr(st + 16 * lane), src, pf);
+            mf4v_cp16(mf4v_saddr(st + 512 + 16 * lane), src + (i64)8 * (K / 2), pf);
+        }
+        if (++p.c == p.U.c1) {
+            p.u += TW;
+            p.sslot = p.sslot + 1 == US ? 0 : p.sslot + 1;
+            if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, ks); p.c = p.U.c0; }
+        }
+    }
+    mf4v_commit();   // one group per call, empty or not, so wait_group counts stages
+    p.stage = p.stage + 1 == D ? 0 : p.stage + 1;
+}
+// Chunk c of a unit from ring stage `st` and scale slot `sc`: lane t's block 4c + t for rows g, g + 8.
+DEVI void mf4v_chunk(float &acc0, float &acc1, const u8 *st, const u8 *sc, const u32 *xs, int c, int K) {
+    const int lane = threadIdx.x % WARP, g = lane >> 2, t = lane & 3, NB = K / 32;
+    const int blk = 4 * c + t;
+    const bool on = blk < NB;
+    const uint4 w0 = *(const uint4 *)(st + 16 * lane), w1 = *(const uint4 *)(st + 512 + 16 * lane);
+    const u32 s0 = on ? (u32)sc[g * NB + blk] : 0u, s1 = on ? (u32)sc[(g + 8) * NB + blk] : 0u;
+    const bool bLoad = ((g >> 1) == t) && on;
+    const u32 *xp = xs + (g & 1) * (K / 2) + 16 * blk;
+    float d[4] = {0.f, 0.f, 0.f, 0.f}, e[4] = {0.f, 0.f, 0.f, 0.f};
+    const u32 a0w[4] = {w0.x, w0.y, w0.z, w0.w}, a1w[4] = {w1.x, w1.y, w1.z, w1.w};
+#pragma unroll
+    for (int w = 0; w < 4; w++) {
+        uint4 b = zero4();
+        if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+        mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+        mma_f16(e, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+    }
+    if (on) {
+        acc0 = fmaf(__uint_as_float((s0 + 14u) << 23), (d[0] + d[1]) + (e[0] + e[1]), acc0);
+        acc1 = fmaf(__uint_as_float((s1 + 14u) << 23), (d[2] + d[3]) + (e[2] + e[3]), acc1);
+    }
+}
+// Shared memory of a v10 block (bytes): nx staged inputs of K f16 pairs ×2, then per warp D ring stages
+// and US scale slots of SB = round16(K/2) bytes. The host computes the same sum for the launch.
+#define MF4V_BOUNDS __launch_bounds__(512, 1)
+
+// gate_up + clamped SwiGLU (v10). Units: k · (2I/16), chunks over all of K = H. blocks [E, 2I, H/32, 16],
+// scales [E, 2I, H/32], bias [E, 2I] bf16, act [k, I] f32. grid (blocks), block NW·32 ≥ H/16 threads.
+GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_gate_up_v10(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                    const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                    const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                    float *__restrict__ act, int H, int I, int k, float limit, float alpha,
+                                    int D, int US, int pf) {
+    extern __shared__ __align__(16) u8 mf4v_smem[];
+    __shared__ float scratch[32];
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int K = H, rowsPerExpert = 2 * I, SB = ((K / 2) + 15) & ~15;
+    u32 *xs = (u32 *)mf4v_smem;
+    u8 *ring = mf4v_smem + (i64)K * 4 + (i64)warp * D * MF4V_CHUNK;
+    u8 *sring = mf4v_smem + (i64)K * 4 + (i64)NW * D * MF4V_CHUNK + (i64)warp * US * SB;
+    const int TW = gridDim.x * NW, gw = warp * gridDim.x + blockIdx.x;
+    const int nUnits = k * (rowsPerExpert / 16);
+    pdl_wait();   // the expert ids come from the previous kernel
+    pdl_trigger();
+    Mf4vIssue p;
+    p.u = gw; p.c = 0; p.stage = 0; p.sslot = 0;
+    if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, 1); p.c = p.U.c0; }
+    for (int i = 0; i < D - 1; i++)
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, 1, ring, sring, SB, D, US, pf);
+    {
+        const int s = threadIdx.x, S = K / 16;
+        float xr[16];
+        load_x<true>(xr, h, nw, s, S, K, eps, scratch);
+        if (s < S) mf4v_stage(xr, s, xs, K);
+        __syncthreads();
+    }
+    Mf4vUnit C;
+    int cu = gw, cc = 0, cst = 0, csl = 0;
+    if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, 1); cc = C.c0; }
+    float acc0 = 0.f, acc1 = 0.f;
+    const int g = lane >> 2, t = lane & 3, SBU = SB;
+    while (cu < nUnits) {
+        __syncwarp();
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, 1, ring, sring, SB, D, US, pf);
+        mf4v_wait(D - 1);
+        __syncwarp();
+        mf4v_chunk(acc0, acc1, ring + cst * MF4V_CHUNK, sring + csl * SBU, xs, cc, K);
+        cst = cst + 1 == D ? 0 : cst + 1;
+        if (++cc == C.c1) {
+            acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+            acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+            const float up0 = shfl_xor(acc0, 4), up1 = shfl_xor(acc1, 4);   // row g + 1 (the up row)
+            if (t == 0 && (g & 1) == 0) {
+#pragma unroll
+                for (int hh = 0; hh < 2; hh++) {
+                    const int unit = (C.r0 + g + 8 * hh) / 2;
+                    const float bg = bf16_to_f32(bias[(i64)C.e * 2 * I + 2 * unit]);
+                    const float bu = bf16_to_f32(bias[(i64)C.e * 2 * I + 2 * unit + 1]);
+                    float gate = (hh ? acc1 : acc0) + bg, up = (hh ? up1 : up0) + bu;
+                    gate = fminf(gate, limit);
+                    up = fminf(fmaxf(up, -limit), limit);
+                    const float glu = gate / (1.f + expf(-alpha * gate));
+                    act[(i64)C.j * I + unit] = glu * (up + 1.f);
+                }
+            }
+            acc0 = 0.f; acc1 = 0.f;
+            cu += TW;
+            csl = csl + 1 == US ? 0 : csl + 1;
+            if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, 1); cc = C.c0; }
+        }
+    }
+    mf4v_wait(0);
+}
+
+// down (v10): units k · (H/16) · ks, chunks of K = I split in ks parts. part [k·ks, H] f32 partial sums;
+// counters [H/16] u32 (0 between launches). The last of the k·ks warps of a 16-row group adds
+// Σ_j topk_w[j]·(Σ_kp part[j·ks + kp][r] + bias_e[r]) (j, kp in order) to h[r]. blocks [E, H, I/32, 16],
+// scales [E, H, I/32], bias [E, H]. grid (blocks), block NW·32 threads.
+GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_down_v10(const float *__restrict__ act, const u8 *__restrict__ blocks,
+                                 const u8 *__restrict__ scales, const u16 *__restrict__ bias,
+                                 const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                                 float *__restrict__ part, float *__restrict__ h, u32 *__restrict__ counters,
+                                 int H, int I, int k, int D, int US, int pf, int ks) {
+    extern __shared__ __align__(16) u8 mf4v_smem[];
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int K = I, rowsPerExpert = H, SB = ((K / 2) + 15) & ~15;
+    u32 *xs = (u32 *)mf4v_smem;
+    u8 *ring = mf4v_smem + (i64)k * K * 4 + (i64)warp * D * MF4V_CHUNK;
+    u8 *sring = mf4v_smem + (i64)k * K * 4 + (i64)NW * D * MF4V_CHUNK + (i64)warp * US * SB;
+    const int TW = gridDim.x * NW, gw = warp * gridDim.x + blockIdx.x;
+    const int nUnits = k * (rowsPerExpert / 16) * ks;
+    // topk_idx was written two kernels back (see dec_moe_down): safe to read before our wait.
+    Mf4vIssue p;
+    p.u = gw; p.c = 0; p.stage = 0; p.sslot = 0;
+    if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, ks); p.c = p.U.c0; }
+    for (int i = 0; i < D - 1; i++)
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, ks, ring, sring, SB, D, US, pf);
+    pdl_wait();
+    pdl_trigger();
+    {
+        const int S = K / 16;
+        for (int idx = threadIdx.x; idx < k * S; idx += blockDim.x) {
+            const int j = idx / S, s = idx - j * S;
+            float xr[16];
+            load_x<true>(xr, act + (i64)j * I, nullptr, s, S, K, 0.f, nullptr);
+            mf4v_stage(xr, s, xs + (i64)j * K, K);
+        }
+        __syncthreads();
+    }
+    Mf4vUnit C;
+    int cu = gw, cc = 0, cst = 0, csl = 0;
+    if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, ks); cc = C.c0; }
+    float acc0 = 0.f, acc1 = 0.f;
+    const int g = lane >> 2, t = lane & 3;
+    while (cu < nUnits) {
+        __syncwarp();
+        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, ks, ring, sring, SB, D, US, pf);
+        mf4v_wait(D - 1);
+        __syncwarp();
+        mf4v_chunk(acc0, acc1, ring + cst * MF4V_CHUNK, sring + csl * SB, xs + (i64)C.j * K, cc, K);
+        cst = cst + 1 == D ? 0 : cst + 1;
+        if (++cc == C.c1) {
+            acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+            acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+            float *pr = part + (i64)(C.j * ks + C.kp) * H + C.r0;
+            if (t == 0) { pr[g] = acc0; pr[g + 8] = acc1; }
+            __threadfence();
+            __syncwarp();
+            u32 last = 0u;
+            if (lane == 0) {
+                u32 *ctr = counters + C.r0 / 16;
+                last = atomicAdd(ctr, 1u) == (u32)(k * ks - 1) ? 1u : 0u;
+                if (last) *ctr = 0u;
+            }
+            last = (u32)shfl_idx_i((int)last, 0);
+            if (last) {
+                __threadfence();
+                if (lane < 16) {
+                    const int row = C.r0 + lane;
+                    float acc = 0.f;
+                    for (int jj = 0; jj < k; jj++) {
+                        const int e = topk_idx[jj];
+                        float y = 0.f;
+                        for (int q = 0; q < ks; q++) y += __ldcg(part + (i64)(jj * ks + q) * H + row);
+                        y += bf16_to_f32(bias[(i64)e * H + row]);
+                        acc = fmaf(__ldcg(topk_w + jj), y, acc);
+                    }
+                    h[row] += acc;
+                }
+            }
+            acc0 = 0.f; acc1 = 0.f;
+            cu += TW;
+            csl = csl + 1 == US ? 0 : csl + 1;
+            if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, ks); cc = C.c0; }
+        }
+    }
+    mf4v_wait(0);
 }
 
 // Decode v8: the tensor-core expert products with the pipelined rows (mf4p_*); same arguments as the
