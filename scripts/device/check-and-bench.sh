@@ -6,7 +6,7 @@
 #   mkdir -p .device && xz -T0 -c .build/release/gptoss > .device/gptoss.xz
 #   cp -r Tests/Fixtures/models .device/fixtures && cp scripts/device/check-and-bench.sh tools/bench_torch.py .device/
 #   then run `bash .device/check-and-bench.sh` there (with .device carried). Env knobs: SKIP_TORCH=1,
-#   SKIP_20B=1, GEN=128, PROMPT=128, PREFILL=2048.
+#   SKIP_20B=1, GEN=128, PROMPT=128, PREFILL=2048, WITH_120B=1 (synthetic 120b: GPU vs CPU and batch-1 decode).
 set -uo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"
 OUT="${OUT:-/tmp/gptoss-out}"; mkdir -p "$OUT"
@@ -20,6 +20,7 @@ FIX="$D/fixtures"; [ -d "$FIX" ] || FIX="$(pwd)/Tests/Fixtures/models"
 GEN=${GEN:-128}; PROMPT=${PROMPT:-128}; PREFILL=${PREFILL:-2048}
 declare -a TABLE
 row() { TABLE+=("$1"); }
+pick() { python3 -c "import json,sys; d=json.load(open('$1')); print(' '.join(f'{k}={d[k]:.4g}' if isinstance(d[k],float) else f'{k}={d[k]}' for k in sys.argv[1:]))" "${@:2}" 2>/dev/null || echo "(no result)"; }
 
 echo "== device"; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv
 echo "== kernels (NVRTC on this machine)"
@@ -40,7 +41,6 @@ if [ "${SKIP_20B:-0}" != 1 ]; then
   "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PREFILL --gen-tokens 8 --json | tee "$OUT/bench-prefill.json"
   echo "== bench 20b batch 8"
   "$BIN" bench --model /tmp/m20b --device cuda --batch 8 --prompt-tokens $PROMPT --gen-tokens 64 --json | tee "$OUT/bench-b8.json"
-  pick() { python3 -c "import json,sys; d=json.load(open('$1')); print(' '.join(f'{k}={d[k]:.4g}' if isinstance(d[k],float) else f'{k}={d[k]}' for k in sys.argv[1:]))" "${@:2}" 2>/dev/null || echo "(no result)"; }
   row "20b b1 graphs:   $(pick $OUT/bench-b1.json decode_tok_s floor_tok_s fraction_of_floor copy_bandwidth_tb_s load_s upload_gb_per_s peak_device_alloc_gb)"
   row "20b b1 nographs: $(pick $OUT/bench-b1-nographs.json decode_tok_s fraction_of_floor)"
   row "20b prefill:     $(pick $OUT/bench-prefill.json prompt_tokens prefill_tok_s ttft_ms)"
@@ -50,5 +50,15 @@ if [ "${SKIP_20B:-0}" != 1 ]; then
     timeout 200 python3 "$D/bench_torch.py" /tmp/m20b $GEN | tee "$OUT/torch.txt"
     row "torch:           $(tail -1 $OUT/torch.txt)"
   fi
+fi
+if [ "${WITH_120B:-0}" = 1 ]; then
+  echo "== synthetic 120b (tmpfs), GPU vs CPU and batch-1 decode"
+  rm -rf /tmp/m20b
+  M=/dev/shm/m120b; avail=$(df -BG --output=avail /dev/shm | tail -1 | tr -dc 0-9)
+  if [ "${avail:-0}" -lt 70 ]; then mkdir -p /tmp/ram && mount -t tmpfs -o size=80G tmpfs /tmp/ram && M=/tmp/ram/m120b; fi
+  "$BIN" synth --preset 120b --output $M >/dev/null
+  if timeout 200 "$BIN" cuda-check --vs-cpu $M --vs-cpu-tokens 2 --vs-cpu-steps 2 > $OUT/vs-cpu-120b.txt 2>&1; then row "120b GPU vs CPU: $(tail -1 $OUT/vs-cpu-120b.txt)"; else row "120b GPU vs CPU: FAIL/timeout $(tail -2 $OUT/vs-cpu-120b.txt)"; fi
+  "$BIN" bench --model $M --device cuda --batch 1 --prompt-tokens 128 --gen-tokens 64 --json > $OUT/b-120b.json 2>$OUT/b-120b.err || cat $OUT/b-120b.err
+  row "120b b1: $(pick $OUT/b-120b.json decode_tok_s floor_tok_s fraction_of_floor copy_bandwidth_tb_s load_s peak_device_alloc_gb)"
 fi
 echo; echo "== summary"; for r in "${TABLE[@]}"; do echo "$r"; done
