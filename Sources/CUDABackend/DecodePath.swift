@@ -8,11 +8,8 @@
 // combine into the attention kernel and keeps the bf16 products' prologue loads ahead of the wait.
 // GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons); GPTOSS_MF4TC=0 keeps the
 // fused path but runs the expert products on CUDA cores (dec_moe_*, v6) instead of tensor cores. The tensor-
-// core default is v7 (dec_moe_*_tc). Opt-in variants, all measured slower than v7 (docs/perf-notes.md):
-// GPTOSS_MF4PIPE=1 runs v8 (dec_moe_*_tp, item-pipelined; GPTOSS_MF4EARLY=0 issues its first loads after
-// the input staging), GPTOSS_MF4PIPE=2 runs v9 (dec_moe_*_tg, v7's group loads double-buffered), and
-// GPTOSS_MF4V=10 runs v10 (dec_moe_*_v10: one block per SM, each warp streaming (expert slot, 16-row
-// group) units through its own cp.async ring; GPTOSS_MF4V_CFG tunes its launch shape, see MF4V10).
+// core default is v7 (dec_moe_*_tc). The slower opt-in v8 (_tp), v9 (_tg) and v10 (_v10) expert products were
+// removed (docs/perf-notes.md "Version 8" to "Version 10"; code in git history at 1dcd8c9).
 import Core
 import Foundation
 
@@ -23,22 +20,11 @@ final class DecodeScratch {
     let enabled: Bool
     /// The MXFP4 expert products on tensor cores (dec_moe_gate_up_tc / dec_moe_down_tc); GPTOSS_MF4TC=0: off.
     let mf4TensorCores: Bool
-    /// 0: v7 (dec_moe_*_tc, default); 1: v8 item-pipelined (dec_moe_*_tp, GPTOSS_MF4PIPE=1, slower than v7);
-    /// 2: v9 group double-buffered (dec_moe_*_tg, GPTOSS_MF4PIPE=2).
-    let mf4Pipe: Int
-    /// v8 issues its first weight loads before the input staging (1) or after it (0, GPTOSS_MF4EARLY=0).
-    let mf4Early: Int32
-
-    /// The v10 expert products (dec_moe_gate_up_v10 / dec_moe_down_v10): grid-sized blocks streaming
-    /// (expert slot, 16-row group) units through per-warp cp.async rings. Opt-in (GPTOSS_MF4V=10 or
-    /// GPTOSS_MF4V_CFG): nil runs v7, also when the shapes or shared memory do not fit.
-    let v10: MF4V10?
 
     /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
     private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
 
-    /// partRows: how many [k, H] f32 rows the `ye` buffer holds (the v10 down partial sums use ks of them).
-    init(device: CUDADevice, config c: ModelConfig, partRows: Int) throws {
+    init(device: CUDADevice, config c: ModelConfig) throws {
         counters = try device.alloc(4 * 1024, what: "decode counters")
         best = try device.alloc(8, what: "decode argmax")
         try device.memset32(counters.pointer, 0, count: 1024)
@@ -67,53 +53,6 @@ final class DecodeScratch {
             && c.hiddenSize / downRows <= 1024
         enabled = shapesFit && ProcessInfo.processInfo.environment["GPTOSS_DECODE"] != "0"
         mf4TensorCores = ProcessInfo.processInfo.environment["GPTOSS_MF4TC"] != "0"
-        mf4Pipe = ["1": 1, "2": 2][ProcessInfo.processInfo.environment["GPTOSS_MF4PIPE"] ?? ""] ?? 0
-        mf4Early = ProcessInfo.processInfo.environment["GPTOSS_MF4EARLY"] == "0" ? 0 : 1
-        let env = ProcessInfo.processInfo.environment
-        // v10 is opt-in: it measured slower than v7 on the H200 (docs/perf-notes.md "Version 10").
-        v10 = env["GPTOSS_MF4V"] != "10" && env["GPTOSS_MF4V_CFG"] == nil ? nil
-            : MF4V10(config: c, multiprocessors: device.multiprocessors, maxShared: device.maxSharedPerBlockOptin,
-                     partRows: partRows, spec: env["GPTOSS_MF4V_CFG"])
-    }
-}
-
-/// Launch shape of the v10 MXFP4 expert products (kernels/decode.cu "Decode v10"). Per block: gate_up stages
-/// x (H f16 pairs ×2 = 4H bytes), down the k slots' act (4kI bytes); then each of NW warps owns D ring stages
-/// of 1 KB and US scale slots of round16(K/2) bytes, US = 1 + ceil(D / fewest chunks per unit), so a slot is
-/// refilled only two or more chunk steps after its last read.
-struct MF4V10 {
-    let blocks: Int                 // grid: blocks per SM × SMs
-    let gateWarps: Int, gateStages: Int, gateScaleSlots: Int, gateShared: Int
-    let downWarps: Int, downStages: Int, downScaleSlots: Int, downShared: Int, downSplit: Int
-    let prefetch: Int32             // 1: cp.async with the L2::128B prefetch hint on code bytes
-
-    /// spec (GPTOSS_MF4V_CFG, for tuning runs): "gateWarps,gateStages,downWarps,downStages,downSplit,prefetch[,blocksPerSM]".
-    /// partRows: rows of k·H floats the down partial buffer holds (downSplit is capped by it).
-    init?(config c: ModelConfig, multiprocessors: Int, maxShared: Int, partRows: Int, spec: String?) {
-        var v = [16, 4, 16, 4, 2, 0, 1]   // the best shape of the H200 sweep (D = 4)
-        if let spec {
-            let p = spec.split(separator: ",").compactMap { Int($0) }
-            if p.count >= 6 && p.count <= 7 { for (i, x) in p.enumerated() { v[i] = x } }
-        }
-        let H = c.hiddenSize, I = c.intermediateSize, k = c.numExpertsPerTok
-        guard H % 32 == 0, I % 32 == 0, (2 * I) % 16 == 0, H % 16 == 0, H / 16 <= 960, k >= 1, k <= 8,
-              v[0] >= 1, v[0] <= 16, v[2] >= 1, v[2] <= 16, v[1] >= 2, v[1] <= 12, v[3] >= 2, v[3] <= 12,
-              32 * v[0] >= H / 16, v[6] >= 1, v[6] <= 4 else { return nil }
-        func chunks(_ K: Int) -> Int { (K / 32 + 3) / 4 }
-        // Down's K split: each part gets ceil(NC/ks) chunks and the last one at least one.
-        var ks = max(1, min(v[4], 4, partRows, chunks(I)))
-        while ks > 1 && (ks - 1) * ((chunks(I) + ks - 1) / ks) >= chunks(I) { ks -= 1 }
-        let ncG = chunks(H), ncD = chunks(I), cpk = (ncD + ks - 1) / ks
-        let minD = ncD - (ks - 1) * cpk
-        func slots(_ d: Int, _ minChunks: Int) -> Int { 1 + (d + minChunks - 1) / minChunks }
-        func round16(_ n: Int) -> Int { (n + 15) & ~15 }
-        blocks = v[6] * multiprocessors
-        gateWarps = v[0]; gateStages = v[1]; gateScaleSlots = slots(v[1], ncG)
-        gateShared = 4 * H + v[0] * (1024 * v[1] + gateScaleSlots * round16(H / 2))
-        downWarps = v[2]; downStages = v[3]; downScaleSlots = slots(v[3], minD); downSplit = ks
-        downShared = 4 * k * I + v[2] * (1024 * v[3] + downScaleSlots * round16(I / 2))
-        prefetch = v[5] != 0 ? 1 : 0
-        guard gateShared * v[6] <= maxShared, downShared * v[6] <= maxShared else { return nil }
     }
 }
 
@@ -171,35 +110,16 @@ extension CUDABackend {
             try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            // v8 (dec_moe_*_tp) takes one more argument than v6/v7: early.
-            // v9 (dec_moe_*_tg, GPTOSS_MF4PIPE=2) takes the same arguments as v8.
-            let pipe = ds.mf4TensorCores && ds.mf4Pipe != 0
-            let sfx = ds.mf4Pipe == 2 ? "_tg" : "_tp"
-            let early: [KernelArg] = pipe ? [.i32(ds.mf4Early)] : []
-            if ds.mf4TensorCores, let v = ds.v10 {
-                try dev.launch("dec_moe_gate_up_v10", grid: (v.blocks, 1, 1), block: 32 * v.gateWarps,
-                               sharedBytes: v.gateShared, programmatic: true,
-                               [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
-                                .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(K),
-                                .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha)),
-                                .int(v.gateStages), .int(v.gateScaleSlots), .i32(v.prefetch)])
-                try dev.launch("dec_moe_down_v10", grid: (v.blocks, 1, 1), block: 32 * v.downWarps,
-                               sharedBytes: v.downShared, programmatic: true,
-                               [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
-                                .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
-                                .int(K), .int(v.downStages), .int(v.downScaleSlots), .i32(v.prefetch), .int(v.downSplit)])
-                continue
-            }
-            let gateUp = !ds.mf4TensorCores ? "dec_moe_gate_up" : pipe ? "dec_moe_gate_up" + sfx : "dec_moe_gate_up_tc"
+            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
             try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
-                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))] + early)
-            let down = !ds.mf4TensorCores ? "dec_moe_down" : pipe ? "dec_moe_down" + sfx : "dec_moe_down_tc"
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
+            let down = ds.mf4TensorCores ? "dec_moe_down_tc" : "dec_moe_down"
             try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
-                            .int(K), .int(ds.downRows)] + early)
+                            .int(K), .int(ds.downRows)])
         }
         try dev.launch(v10.name("dec_logits_argmax"), grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),
