@@ -8,11 +8,15 @@
 //   dec_gemv_bf16     o_proj (+bias) accumulated into h
 //   dec_router_topk   RMSNorm(h) → router (+bias) → top-k + softmax (last block)
 //   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
-//   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range)
+//   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range;
+//                     v11 default dec_moe_down_tc_early: weights issued before the PDL wait)
 // and at the end dec_logits_argmax: RMSNorm(h) → lm_head → logits and the greedy token.
 // The MXFP4 expert products come in two versions (DecodePath.swift picks one): v6 dec_moe_* (CUDA
 // cores) and v7 dec_moe_*_tc (tensor cores, the default). v8 _tp, v9 _tg and v10 _v10 measured slower
 // than v7 and were removed (docs/perf-notes.md "Version 8" to "Version 10"; code in git history at 1dcd8c9).
+// v11: dec_moe_down_tc_early (the default down) issues its weight group and bias before the PDL wait;
+// dec_gemv_bf16_router_v10 / _router2_v10 (o_proj with the router + top-k in its last block, opt-in
+// GPTOSS_ROUTER_FOLD=1 / 2) measured slower than the separate router launch (docs/perf-notes.md "Version 11").
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -217,6 +221,8 @@ DEVI void bf16_norm_prefetch(uint4 (&wn)[4], const u16 *__restrict__ nw, int s, 
     for (int q = 0; q < 4; q++) wn[q] = (nw && s < S) ? ld_nc_u4((const uint4 *)(nw + chunk_start<false>(s, S, q))) : zero4();
 }
 // As load_x<false>, with the nw slice already in registers (hasNorm: apply it).
+// CG: read src past L1 (__ldcg), for a src other blocks of the same grid wrote (the router fold).
+template <bool CG = false>
 DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uint4 (&wn)[4], bool hasNorm, int s,
                        int S, int K, float eps, float *red) {
     const bool on = s < S;
@@ -225,7 +231,7 @@ DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uin
         float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
         if (on) {
             const float4 *p = (const float4 *)(src + chunk_start<false>(s, S, q));
-            a = p[0]; b = p[1];
+            if (CG) { a = __ldcg(p); b = __ldcg(p + 1); } else { a = p[0]; b = p[1]; }
         }
         xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
         xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
@@ -507,6 +513,51 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
             if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
             if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
         }
+    }
+    __syncthreads();
+}
+
+// One loaded 16-row group's mma and row sums (mf4tc_block_rows' loop body).
+DEVI void mf4tc_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32;
+    const u32 *xb = xs[g & 1];
+    const bool bOn = (g >> 1) == t;
+    float acc0 = 0.f, acc1 = 0.f;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
+        const bool bLoad = bOn && blk < NB;
+        const u32 *xp = xb + 16 * blk;
+        float d[4] = {0.f, 0.f, 0.f, 0.f};
+        const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
+        const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
+#pragma unroll
+        for (int w = 0; w < 4; w++) {
+            uint4 b = zero4();
+            if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+            mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
+            mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
+        }
+        acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
+        acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
+    }
+    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
+    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
+    if (t == 0) {
+        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
+        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
+    }
+}
+// mf4tc_block_rows with group 0 already loaded in q0 (issued before the wait); ends with a barrier.
+DEVI void mf4tc_block_rows_first(const Mf4tcGroup &q0, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                 i64 rowBase, int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    mf4tc_group(q0, K, R, 0, xs, red);
+    for (int r0 = 16; r0 < R; r0 += 16) {
+        Mf4tcGroup q;
+        mf4tc_load(q, blocks, scales, rowBase, K, R, r0);
+        mf4tc_group(q, K, R, r0, xs, red);
     }
     __syncthreads();
 }
@@ -799,6 +850,175 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_t
 // before the wait.
 GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
 
+// o_proj with the router folded in (decode v11, GPTOSS_ROUTER_FOLD; replaces dec_gemv_bf16_v10 +
+// dec_router_topk_v10, one launch less per layer): h[row] += Wo[row]·attn + bo[row] as dec_gemv_bf16_v10,
+// then the last block to finish (arrive_last: h is complete) runs the router exactly as
+// dec_router_topk_v10 does — x = RMSNorm(h)·nw with the same block_sum order (the 4th warp adds zeros),
+// each expert row's dot with the same per-thread slices and reduction tree (a row's sum does not depend
+// on its group), + bias, then warp_router_topk — so logits, topk_idx and topk_w are bit-identical. While
+// o_proj streams, the first blocks prefetch the router matrix into L2 (evict_last), so the last block reads
+// it from L2. Wo [N, K] bf16, RW [E, N] bf16, rbias [E] bf16, logits [E] f32; counter one u32, 0 between
+// launches. grid (ceil(N / R)), block 32·ceil(K/1024) (≥ 32·ceil(N/1024)). E <= 256, k <= 8, R <= 64.
+DEVI void l2_prefetch_keep(const void *p) {
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 800)
+    asm volatile("prefetch.global.L2::evict_last [%0];" ::"l"(p));
+#endif
+}
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router_v10(
+    const float *__restrict__ src, const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ h,
+    int K, int N, int R, const u16 *__restrict__ rnw, float eps, const u16 *__restrict__ RW,
+    const u16 *__restrict__ rbias, float *__restrict__ logits, int E, int k, u32 *__restrict__ counter,
+    i32 *__restrict__ topk_idx, float *__restrict__ topk_w) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ float lg[256];
+    __shared__ int flag;
+    {
+        const i64 lines = ((i64)E * N * 2 + 127) / 128;
+        for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < lines; i += (i64)gridDim.x * blockDim.x)
+            l2_prefetch_keep((const char *)RW + 128 * i);
+    }
+    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
+    const int Rb = min(R, N - row0);
+    auto rowOf = [=](int i) { return row0 + i; };
+    bf16_product<true>(src, nullptr, 0.f, W, K, s, S, Rb, rowOf, red, scratch);
+    if (s < Rb) {
+        float v = row_total(red, s);
+        if (bias) v += bf16_to_f32(bias[row0 + s]);
+        float *dst = h + row0 + s;
+        *dst = *dst + v;
+    }
+    if (!arrive_last(counter, gridDim.x, &flag)) return;
+    // The router over the complete h (K = N inputs, SH = N/32 threads active).
+    const int SH = N / 32;
+    uint4 wa[BF16_RG][4], wb[BF16_RG][4], wn[4];
+    float xr[32];
+    {
+        auto er = [=](int i) { return i; };
+        bf16_first2(wa, wb, RW, N, s, SH, min(32, E), er);
+    }
+    bf16_norm_prefetch(wn, rnw, s, SH);
+    bf16_load_x2<true>(xr, h, wn, true, s, SH, N, eps, scratch);
+    for (int e0 = 0; e0 < E; e0 += 32) {
+        const int Re = min(32, E - e0);
+        auto er = [=](int i) { return e0 + i; };
+        if (e0 > 0) bf16_first2(wa, wb, RW, N, s, SH, Re, er);
+        bf16_block_rows2(RW, N, s, SH, Re, er, xr, red, wa, wb);
+        if (s < Re) {
+            const float v = row_total(red, s) + bf16_to_f32(rbias[e0 + s]);
+            lg[e0 + s] = v;
+            logits[e0 + s] = v;
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x >= WARP) return;
+    const int lane = threadIdx.x;
+    float v[8];
+#pragma unroll
+    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? lg[lane + q * WARP] : GPTOSS_NEG_INF;
+    float sum, mine;
+    int myidx;
+    warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
+    if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
+}
+
+// Router fold by linearity (GPTOSS_ROUTER_FOLD=2): logits[e] = inv · Σ_k RW[e,k]·nw[k]·h[k] + rbias[e] with
+// inv = 1/sqrt(Σ h²/N + eps), so each o_proj block adds its own R = 8 finished rows' terms for every expert
+// (RW's 16 bytes per expert and nw's 16 bytes loaded before the wait) and Σ h² of its rows to
+// part[v·NBP + b] (v ≤ E: E is Σ h²); the last block sums each value over the blocks (float4 loads, a fixed
+// lane order and warp tree: deterministic) and runs top-k. Not bit-identical to dec_router_topk (different
+// summation order and the norm applied after the dot). part: (E + 1)·NBP f32, NBP = gridDim.x rounded up to 4
+// (the pad entries are written as 0). E <= blockDim.x, R == 8, N % 8 == 0.
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router2_v10(
+    const float *__restrict__ src, const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ h,
+    int K, int N, int R, const u16 *__restrict__ rnw, float eps, const u16 *__restrict__ RW,
+    const u16 *__restrict__ rbias, float *__restrict__ logits, int E, int k, u32 *__restrict__ counter,
+    i32 *__restrict__ topk_idx, float *__restrict__ topk_w, float *__restrict__ part) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ float lg[257];
+    __shared__ float hn[8];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
+    const int NBP = (gridDim.x + 3) & ~3;
+    // This block's 8 columns of the router matrix (one expert per thread) and of nw: weights, before the wait.
+    const uint4 rw = s < E ? ldw16(RW + (i64)s * N + row0) : zero4();
+    const uint4 nw8 = ld_nc_u4((const uint4 *)(rnw + row0));
+    const int Rb = min(R, N - row0);
+    auto rowOf = [=](int i) { return row0 + i; };
+    bf16_product<true>(src, nullptr, 0.f, W, K, s, S, Rb, rowOf, red, scratch);
+    if (s < Rb) {
+        float v = row_total(red, s);
+        if (bias) v += bf16_to_f32(bias[row0 + s]);
+        float *dst = h + row0 + s;
+        const float nv = *dst + v;
+        *dst = nv;
+        hn[s] = nv;
+    }
+    __syncthreads();
+    {
+        const u32 ww[4] = {rw.x, rw.y, rw.z, rw.w}, nn[4] = {nw8.x, nw8.y, nw8.z, nw8.w};
+        if (s < E) {
+            float p = 0.f;
+#pragma unroll
+            for (int e2 = 0; e2 < 4; e2++) {
+                p = fmaf(bf16_lo(ww[e2]), bf16_lo(nn[e2]) * hn[2 * e2], p);
+                p = fmaf(bf16_hi(ww[e2]), bf16_hi(nn[e2]) * hn[2 * e2 + 1], p);
+            }
+            part[(i64)s * NBP + blockIdx.x] = p;
+        }
+        if (s == 0) {
+            float ss = 0.f;
+#pragma unroll
+            for (int r = 0; r < 8; r++) ss = fmaf(hn[r], hn[r], ss);
+            part[(i64)E * NBP + blockIdx.x] = ss;
+        }
+        if ((int)blockIdx.x == (int)gridDim.x - 1) {   // the pad columns
+            for (int i = s; i < (E + 1) * (NBP - (int)gridDim.x); i += blockDim.x) {
+                const int v = i / (NBP - gridDim.x), c = gridDim.x + i % (NBP - gridDim.x);
+                part[(i64)v * NBP + c] = 0.f;
+            }
+        }
+    }
+    if (!arrive_last(counter, gridDim.x, &flag)) return;
+    const int lane = s % WARP, warp = s / WARP, nwarps = blockDim.x / WARP, n4 = NBP / 4;
+    for (int v0 = warp; v0 <= E; v0 += 3 * nwarps) {
+        float acc[3] = {0.f, 0.f, 0.f};
+#pragma unroll
+        for (int u = 0; u < 3; u++) {
+            const int v = v0 + u * nwarps;
+            if (v > E) break;
+            const float4 *pv = (const float4 *)(part + (i64)v * NBP);
+            for (int i = lane; i < n4; i += WARP) {
+                const float4 q = __ldcg(pv + i);
+                acc[u] += (q.x + q.y) + (q.z + q.w);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < 3; u++) {
+            const int v = v0 + u * nwarps;
+            const float t = warp_sum(acc[u]);
+            if (v <= E && lane == 0) lg[v] = t;
+        }
+    }
+    __syncthreads();
+    const float inv = 1.0f / sqrtf(lg[E] / (float)N + eps);
+    for (int e = s; e < E; e += blockDim.x) {
+        const float v = lg[e] * inv + bf16_to_f32(rbias[e]);
+        logits[e] = v;
+        lg[e] = v;
+    }
+    __syncthreads();
+    if (s >= WARP) return;
+    float v[8];
+#pragma unroll
+    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? lg[lane + q * WARP] : GPTOSS_NEG_INF;
+    float sum, mine;
+    int myidx;
+    warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
+    if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
+}
+
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
 // blocks [E, 2I, H/32, 16] u8, scales [E, 2I, H/32] u8, bias [E, 2I] bf16, act [k, I] f32.
@@ -897,24 +1117,45 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
         act[(i64)j * I + unit] = glu * (up + 1.f);
     }
 }
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act, const u8 *__restrict__ blocks,
-                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
-                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
-                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
-                                int H, int I, int k, int R) {
+// Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
+// variant issues the first 16-row group's weight loads and the bias before griddepcontrol.wait (they need
+// only topk_idx, which is complete when this grid starts) and keeps the wait below them (pdl_wait_after),
+// so with PDL they land while gate_up drains. R = 16 (the 20b / 120b default) is one group: all of the
+// block's weights. Same fragments and summation order: bit-identical rows.
+template <bool EARLY>
+DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                       const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                       float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k,
+                       int R) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
     __shared__ int flag;
     const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
     const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
     const i64 rowBase = (i64)e * H + row0;
-    pdl_wait();
-    pdl_trigger();
-    float xr[16];
-    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
-    mf4tc_stage_x(xr, s, S, xs);
-    mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
-    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (EARLY) {
+        Mf4tcGroup q0;
+        mf4tc_load(q0, blocks, scales, rowBase, I, R, 0);
+        const float b = s < R ? bf16_to_f32(bias[(i64)e * H + row0 + s]) : 0.f;
+        u32 dep = __float_as_uint(b);
+#pragma unroll
+        for (int i = 0; i < 4; i++) dep ^= q0.w0[i].x ^ q0.w1[i].x ^ q0.s0[i] ^ q0.s1[i];
+        pdl_wait_after(dep, red);   // red is written (row sums) before it is read
+        pdl_trigger();
+        float xr[16];
+        load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+        mf4tc_stage_x(xr, s, S, xs);
+        mf4tc_block_rows_first(q0, blocks, scales, rowBase, I, R, xs, red);
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + b;
+    } else {
+        pdl_wait();
+        pdl_trigger();
+        float xr[16];
+        load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+        mf4tc_stage_x(xr, s, S, xs);
+        mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    }
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
     if (s < R) {
         float acc = 0.f;
@@ -922,6 +1163,12 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act,
         h[row0 + s] += acc;
     }
 }
+#define DEC_DOWN_PARAMS const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, \
+    const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w, \
+    float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k, int R
+#define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(DEC_DOWN_PARAMS) { down_tc_body<false>(DEC_DOWN_ARGS); }
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early(DEC_DOWN_PARAMS) { down_tc_body<true>(DEC_DOWN_ARGS); }
 
 // lm_head and greedy choice: logits[v] = W[v]·RMSNorm(h)·nw for rows [b·R, b·R + R); each block folds
 // its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes
