@@ -146,7 +146,7 @@ public final class CUDABackend: Backend {
         sampleParamsHost = try dev.allocHost(GPUSampling.paramsStride * bMax)
         sampleScratch = try GPUSampling.Scratch(device: dev, sequences: bMax, vocab: V)
         try dev.upload(rope.inverseFrequencies, to: invFreq.pointer)
-        decodeScratch = try DecodeScratch(device: dev, config: c, partRows: tMax)
+        decodeScratch = try DecodeScratch(device: dev, config: c)
         slotUsed = [Bool](repeating: false, count: maxSlots)
         log(String(format: "cuda: KV cache %.2f GB (%d slots × %d tokens), device memory allocated %.2f GB",
                    Double(kvBytes) / 1e9, maxSlots, maxContext, Double(dev.allocatedBytes) / 1e9))

@@ -8,11 +8,11 @@
 // combine into the attention kernel and keeps the bf16 products' prologue loads ahead of the wait.
 // GPTOSS_DECODE=0 switches back to the generic per-op kernels (for comparisons); GPTOSS_MF4TC=0 keeps the
 // fused path but runs the expert products on CUDA cores (dec_moe_*, v6) instead of tensor cores. The tensor-
-// core default is v7 (dec_moe_*_tc). Opt-in variants, all measured slower than v7 (docs/perf-notes.md):
-// GPTOSS_MF4PIPE=1 runs v8 (dec_moe_*_tp, item-pipelined; GPTOSS_MF4EARLY=0 issues its first loads after
-// the input staging), GPTOSS_MF4PIPE=2 runs v9 (dec_moe_*_tg, v7's group loads double-buffered), and
-// GPTOSS_MF4V=10 runs v10 (dec_moe_*_v10: one block per SM, each warp streaming (expert slot, 16-row
-// group) units through its own cp.async ring; GPTOSS_MF4V_CFG tunes its launch shape, see MF4V10).
+// core default is v7 (dec_moe_*_tc). The slower opt-in v8 (_tp), v9 (_tg) and v10 (_v10) expert products were
+// removed (docs/perf-notes.md "Version 8" to "Version 10"; code in git history at 1dcd8c9).
+// v11 (DecodeV11Switches, docs/perf-notes.md "Version 11"): down issues its weights before the PDL wait
+// (dec_moe_down_tc_early, default; GPTOSS_DOWN_EARLY=0: v7's dec_moe_down_tc). The router folded into
+// o_proj's last block (GPTOSS_ROUTER_FOLD=1 exact / =2 by linearity) is opt-in: both measured slower.
 import Core
 import Foundation
 
@@ -20,27 +20,18 @@ import Foundation
 final class DecodeScratch {
     let counters: DeviceBuffer   // [1024] u32: last-block-done tickets (router, lm_head, down row ranges)
     let best: DeviceBuffer       // [1] u64: packed (value, index) argmax
+    let routerPart: DeviceBuffer // [E + 1, ≥ o_proj blocks] f32: dec_gemv_bf16_router2_v10's per-block router partials
     let enabled: Bool
     /// The MXFP4 expert products on tensor cores (dec_moe_gate_up_tc / dec_moe_down_tc); GPTOSS_MF4TC=0: off.
     let mf4TensorCores: Bool
-    /// 0: v7 (dec_moe_*_tc, default); 1: v8 item-pipelined (dec_moe_*_tp, GPTOSS_MF4PIPE=1, slower than v7);
-    /// 2: v9 group double-buffered (dec_moe_*_tg, GPTOSS_MF4PIPE=2).
-    let mf4Pipe: Int
-    /// v8 issues its first weight loads before the input staging (1) or after it (0, GPTOSS_MF4EARLY=0).
-    let mf4Early: Int32
-
-    /// The v10 expert products (dec_moe_gate_up_v10 / dec_moe_down_v10): grid-sized blocks streaming
-    /// (expert slot, 16-row group) units through per-warp cp.async rings. Opt-in (GPTOSS_MF4V=10 or
-    /// GPTOSS_MF4V_CFG): nil runs v7, also when the shapes or shared memory do not fit.
-    let v10: MF4V10?
 
     /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
     private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
 
-    /// partRows: how many [k, H] f32 rows the `ye` buffer holds (the v10 down partial sums use ks of them).
-    init(device: CUDADevice, config c: ModelConfig, partRows: Int) throws {
+    init(device: CUDADevice, config c: ModelConfig) throws {
         counters = try device.alloc(4 * 1024, what: "decode counters")
         best = try device.alloc(8, what: "decode argmax")
+        routerPart = try device.alloc(4 * (c.numLocalExperts + 1) * ((c.hiddenSize + 3) & ~3), what: "decode router partials")
         try device.memset32(counters.pointer, 0, count: 1024)
         try device.memset32(best.pointer, 0, count: 2)
         try device.synchronize()
@@ -67,53 +58,6 @@ final class DecodeScratch {
             && c.hiddenSize / downRows <= 1024
         enabled = shapesFit && ProcessInfo.processInfo.environment["GPTOSS_DECODE"] != "0"
         mf4TensorCores = ProcessInfo.processInfo.environment["GPTOSS_MF4TC"] != "0"
-        mf4Pipe = ["1": 1, "2": 2][ProcessInfo.processInfo.environment["GPTOSS_MF4PIPE"] ?? ""] ?? 0
-        mf4Early = ProcessInfo.processInfo.environment["GPTOSS_MF4EARLY"] == "0" ? 0 : 1
-        let env = ProcessInfo.processInfo.environment
-        // v10 is opt-in: it measured slower than v7 on the H200 (docs/perf-notes.md "Version 10").
-        v10 = env["GPTOSS_MF4V"] != "10" && env["GPTOSS_MF4V_CFG"] == nil ? nil
-            : MF4V10(config: c, multiprocessors: device.multiprocessors, maxShared: device.maxSharedPerBlockOptin,
-                     partRows: partRows, spec: env["GPTOSS_MF4V_CFG"])
-    }
-}
-
-/// Launch shape of the v10 MXFP4 expert products (kernels/decode.cu "Decode v10"). Per block: gate_up stages
-/// x (H f16 pairs ×2 = 4H bytes), down the k slots' act (4kI bytes); then each of NW warps owns D ring stages
-/// of 1 KB and US scale slots of round16(K/2) bytes, US = 1 + ceil(D / fewest chunks per unit), so a slot is
-/// refilled only two or more chunk steps after its last read.
-struct MF4V10 {
-    let blocks: Int                 // grid: blocks per SM × SMs
-    let gateWarps: Int, gateStages: Int, gateScaleSlots: Int, gateShared: Int
-    let downWarps: Int, downStages: Int, downScaleSlots: Int, downShared: Int, downSplit: Int
-    let prefetch: Int32             // 1: cp.async with the L2::128B prefetch hint on code bytes
-
-    /// spec (GPTOSS_MF4V_CFG, for tuning runs): "gateWarps,gateStages,downWarps,downStages,downSplit,prefetch[,blocksPerSM]".
-    /// partRows: rows of k·H floats the down partial buffer holds (downSplit is capped by it).
-    init?(config c: ModelConfig, multiprocessors: Int, maxShared: Int, partRows: Int, spec: String?) {
-        var v = [16, 4, 16, 4, 2, 0, 1]   // the best shape of the H200 sweep (D = 4)
-        if let spec {
-            let p = spec.split(separator: ",").compactMap { Int($0) }
-            if p.count >= 6 && p.count <= 7 { for (i, x) in p.enumerated() { v[i] = x } }
-        }
-        let H = c.hiddenSize, I = c.intermediateSize, k = c.numExpertsPerTok
-        guard H % 32 == 0, I % 32 == 0, (2 * I) % 16 == 0, H % 16 == 0, H / 16 <= 960, k >= 1, k <= 8,
-              v[0] >= 1, v[0] <= 16, v[2] >= 1, v[2] <= 16, v[1] >= 2, v[1] <= 12, v[3] >= 2, v[3] <= 12,
-              32 * v[0] >= H / 16, v[6] >= 1, v[6] <= 4 else { return nil }
-        func chunks(_ K: Int) -> Int { (K / 32 + 3) / 4 }
-        // Down's K split: each part gets ceil(NC/ks) chunks and the last one at least one.
-        var ks = max(1, min(v[4], 4, partRows, chunks(I)))
-        while ks > 1 && (ks - 1) * ((chunks(I) + ks - 1) / ks) >= chunks(I) { ks -= 1 }
-        let ncG = chunks(H), ncD = chunks(I), cpk = (ncD + ks - 1) / ks
-        let minD = ncD - (ks - 1) * cpk
-        func slots(_ d: Int, _ minChunks: Int) -> Int { 1 + (d + minChunks - 1) / minChunks }
-        func round16(_ n: Int) -> Int { (n + 15) & ~15 }
-        blocks = v[6] * multiprocessors
-        gateWarps = v[0]; gateStages = v[1]; gateScaleSlots = slots(v[1], ncG)
-        gateShared = 4 * H + v[0] * (1024 * v[1] + gateScaleSlots * round16(H / 2))
-        downWarps = v[2]; downStages = v[3]; downScaleSlots = slots(v[3], minD); downSplit = ks
-        downShared = 4 * k * I + v[2] * (1024 * v[3] + downScaleSlots * round16(I / 2))
-        prefetch = v[5] != 0 ? 1 : 0
-        guard gateShared * v[6] <= maxShared, downShared * v[6] <= maxShared else { return nil }
     }
 }
 
@@ -139,6 +83,7 @@ extension CUDABackend {
         let v10 = DecodeSmallKernels.current(nH: nH, nKV: nKV, headDim: d, splitCapacity: splitRows * maxSplit)
         let attnCounters = counters + 8
         let routerRows = v10.routerRows ?? ds.routerRows
+        let v11 = DecodeV11Switches.current(experts: E, hidden: H, oBlockThreads: xsBlock(qDim), bf16Products: v10.bf16Products)
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -165,41 +110,33 @@ extension CUDABackend {
                                    [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
                 }
             }
-            try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
-                           [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
-                            .int(qDim), .int(H), .int(ds.oRows), .i32(1)])
-            try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
-                           [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
-                            .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            // v8 (dec_moe_*_tp) takes one more argument than v6/v7: early.
-            // v9 (dec_moe_*_tg, GPTOSS_MF4PIPE=2) takes the same arguments as v8.
-            let pipe = ds.mf4TensorCores && ds.mf4Pipe != 0
-            let sfx = ds.mf4Pipe == 2 ? "_tg" : "_tp"
-            let early: [KernelArg] = pipe ? [.i32(ds.mf4Early)] : []
-            if ds.mf4TensorCores, let v = ds.v10 {
-                try dev.launch("dec_moe_gate_up_v10", grid: (v.blocks, 1, 1), block: 32 * v.gateWarps,
-                               sharedBytes: v.gateShared, programmatic: true,
-                               [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
-                                .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(K),
-                                .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha)),
-                                .int(v.gateStages), .int(v.gateScaleSlots), .i32(v.prefetch)])
-                try dev.launch("dec_moe_down_v10", grid: (v.blocks, 1, 1), block: 32 * v.downWarps,
-                               sharedBytes: v.downShared, programmatic: true,
-                               [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
-                                .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
-                                .int(K), .int(v.downStages), .int(v.downScaleSlots), .i32(v.prefetch), .int(v.downSplit)])
-                continue
+            if v11.routerFold != 0 {
+                // o_proj + router + top-k in one launch (its last block runs the router; 2: by linearity).
+                let exact = v11.routerFold == 1 || ds.oRows != 8
+                try dev.launch(exact ? "dec_gemv_bf16_router_v10" : "dec_gemv_bf16_router2_v10", grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1),
+                               block: xsBlock(qDim), programmatic: true,
+                               [.ptr(attn.pointer), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer), .int(qDim), .int(H), .int(ds.oRows),
+                                .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
+                                .int(E), .int(K), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)]
+                                + (exact ? [] : [KernelArg.ptr(ds.routerPart.pointer)]))
+            } else {
+                try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
+                               [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
+                                .int(qDim), .int(H), .int(ds.oRows), .i32(1)])
+                try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
+                               [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
+                                .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
             }
-            let gateUp = !ds.mf4TensorCores ? "dec_moe_gate_up" : pipe ? "dec_moe_gate_up" + sfx : "dec_moe_gate_up_tc"
+            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
             try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
-                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))] + early)
-            let down = !ds.mf4TensorCores ? "dec_moe_down" : pipe ? "dec_moe_down" + sfx : "dec_moe_down_tc"
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
+            let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
             try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
-                            .int(K), .int(ds.downRows)] + early)
+                            .int(K), .int(ds.downRows)])
         }
         try dev.launch(v10.name("dec_logits_argmax"), grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),
@@ -246,5 +183,35 @@ struct DecodeSmallKernels {
         return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
                                   attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
                                   routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil, bf16Products: bf16)
+    }
+}
+
+/// Decode v11 switches (docs/perf-notes.md "Version 11"), read from `env` so one binary A/B's them:
+///  - downEarly (GPTOSS_DOWN_EARLY=1/0): dec_moe_down_tc_early issues its first 16-row group's weights and
+///    bias before griddepcontrol.wait (pdl_wait_after keeps the wait below them); bit-identical rows.
+///  - routerFold (GPTOSS_ROUTER_FOLD=1/2/0): o_proj with the router and top-k in its last block (one launch
+///    less per layer). 1: dec_gemv_bf16_router_v10 reruns dec_router_topk_v10's row products on the whole h
+///    (bit-identical logits and picks; the router matrix is prefetched into L2 while o_proj streams);
+///    2: dec_gemv_bf16_router2_v10 by linearity (each o_proj block adds its 8 rows' terms; same picks,
+///    logits differ in f32 rounding). Needs the v10 bf16 products, an o_proj block of at least hidden/32
+///    threads (2: and ≥ E threads, hidden % 8 == 0; with other o_proj rows it falls back to 1).
+///    Unset: foldDefault for E ≤ foldMaxExperts, else 0.
+struct DecodeV11Switches {
+    let downEarly: Bool
+    let routerFold: Int
+
+    static let downEarlyDefault = true   // H100: 487.6 / 488.4 vs 476.9 / 478.2 tok/s (20b), 347.9 vs 339.8 / 340.8 (120b)
+    static let foldDefault = 0          // both folds measured slower (H100 20b: 441.8 / 458.7 vs 476.9; 120b 248 / 282 vs 340)
+    static let foldMaxExperts = 32
+
+    static func current(experts: Int, hidden: Int, oBlockThreads: Int, bf16Products: Bool,
+                        env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV11Switches {
+        let early = env["GPTOSS_DOWN_EARLY"].map { $0 == "1" } ?? downEarlyDefault
+        let fits1 = bf16Products && experts <= 256 && hidden % 32 == 0 && oBlockThreads >= hidden / 32
+        let fits2 = fits1 && experts <= oBlockThreads && hidden % 8 == 0
+        var fold = env["GPTOSS_ROUTER_FOLD"].flatMap { Int($0) } ?? (experts <= foldMaxExperts ? foldDefault : 0)
+        if fold == 2 && !fits2 { fold = 1 }
+        if fold != 1 && fold != 2 || !fits1 { fold = 0 }
+        return DecodeV11Switches(downEarly: early, routerFold: fold)
     }
 }

@@ -69,32 +69,15 @@ final class CUDABackendTests: XCTestCase {
     func testDecodeKernelsAreEmbedded() {
         let decode = KernelSources.all.first { $0.name == "decode.cu" }
         XCTAssertNotNil(decode)
-        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_down_tc", "dec_moe_gate_up_tp", "dec_moe_down_tp", "dec_moe_gate_up_tg", "dec_moe_down_tg", "dec_moe_gate_up_v10", "dec_moe_down_v10", "dec_logits_argmax"] {
+        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_down_tc", "dec_logits_argmax"] {
             let t = decode?.text ?? ""
             XCTAssertTrue(t.contains("GPTOSS_KERNEL void \(k)(") || t.contains("GPTOSS_KERNEL void DEC_BF16_BOUNDS \(k)(")
-                          || t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS \(k)(") || t.contains("GPTOSS_KERNEL void DEC_MF4G_BOUNDS \(k)(")
-                          || t.contains("GPTOSS_KERNEL void MF4V_BOUNDS \(k)("), k)
+                          || t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS \(k)("), k)
         }
-    }
-
-    /// The opt-in v10 MXFP4 launch shapes (DecodePath.swift MF4V10): shared memory per block, scale slots,
-    /// the down K split, and the fallback to v7 (nil) when a shape does not fit.
-    func testMF4V10LaunchShapes() throws {
-        let v = try XCTUnwrap(MF4V10(config: .gptOss20b, multiprocessors: 132, maxShared: 232_448, partRows: 512, spec: nil))
-        XCTAssertEqual(v.blocks, 132)
-        XCTAssertEqual(v.gateStages, 4)
-        XCTAssertEqual(v.gateScaleSlots, 2)                        // 1 + ceil(4 / 23 chunks)
-        XCTAssertEqual(v.gateShared, 4 * 2880 + 16 * (4 * 1024 + 2 * 1440))
-        XCTAssertEqual(v.downSplit, 2)
-        XCTAssertEqual(v.downScaleSlots, 2)                        // 1 + ceil(4 / 11 chunks in the shorter half)
-        XCTAssertEqual(v.downShared, 4 * 4 * 2880 + 16 * (4 * 1024 + 2 * 1440))
-        // One row of partials: no K split. Too many stages for 227 KB: nil (v7 runs instead).
-        XCTAssertEqual(MF4V10(config: .gptOss20b, multiprocessors: 132, maxShared: 232_448, partRows: 1, spec: nil)?.downSplit, 1)
-        XCTAssertNil(MF4V10(config: .gptOss20b, multiprocessors: 132, maxShared: 232_448, partRows: 512, spec: "16,12,16,12,2,0"))
-        let t = try XCTUnwrap(MF4V10(config: .gptOss120b, multiprocessors: 132, maxShared: 232_448, partRows: 512,
-                                     spec: "8,6,8,4,2,1,2"))
-        XCTAssertEqual(t.blocks, 264)
-        XCTAssertEqual(t.prefetch, 1)
+        // The slower v8–v10 expert products were removed (history: 1dcd8c9).
+        for k in ["dec_moe_down_tp", "dec_moe_down_tg", "dec_moe_down_v10"] {
+            XCTAssertFalse((decode?.text ?? "").contains(" \(k)("), k)
+        }
     }
 
     func testTensorCoreKernelsAreEmbedded() {
@@ -159,6 +142,39 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 4, headDim: 64, splitCapacity: 512, env: [:]).fusedAttention)  // 16 heads per group
         XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 130, splitCapacity: 512, env: [:]).fusedAttention)
         XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 16, headDim: 64, splitCapacity: 512, env: [:]).fusedAttention) // 16 tickets
+    }
+
+    /// Decode v11 (DecodePath.swift DecodeV11Switches): the kernels exist, the switches read the environment,
+    /// and the router fold needs the v10 bf16 products and enough o_proj threads for the hidden size.
+    func testDecodeV11SwitchesAndKernels() {
+        let t = KernelSources.all.first { $0.name == "decode.cu" }?.text ?? ""
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early("))
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router_v10("))
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router2_v10("))
+        let on = DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: true,
+                                           env: ["GPTOSS_DOWN_EARLY": "1", "GPTOSS_ROUTER_FOLD": "1"])
+        XCTAssertTrue(on.downEarly)
+        XCTAssertEqual(on.routerFold, 1)
+        XCTAssertEqual(DecodeV11Switches.current(experts: 128, hidden: 2880, oBlockThreads: 128, bf16Products: true,
+                                                 env: ["GPTOSS_ROUTER_FOLD": "2"]).routerFold, 2)
+        // The linear fold needs one thread per expert: otherwise the exact fold runs.
+        XCTAssertEqual(DecodeV11Switches.current(experts: 256, hidden: 2880, oBlockThreads: 128, bf16Products: true,
+                                                 env: ["GPTOSS_ROUTER_FOLD": "2"]).routerFold, 1)
+        let off = DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: true,
+                                            env: ["GPTOSS_DOWN_EARLY": "0", "GPTOSS_ROUTER_FOLD": "0"])
+        XCTAssertFalse(off.downEarly)
+        XCTAssertEqual(off.routerFold, 0)
+        // Defaults (H100, docs/perf-notes.md "Version 11"): down early on, the router stays a separate launch.
+        let byDefault = DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: true, env: [:])
+        XCTAssertTrue(byDefault.downEarly)
+        XCTAssertEqual(byDefault.routerFold, 0)
+        // The fold runs the router in one o_proj block: v6 products or too few threads keep the separate kernel.
+        XCTAssertFalse(DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: false,
+                                                 env: ["GPTOSS_ROUTER_FOLD": "1"]).routerFold != 0)
+        XCTAssertFalse(DecodeV11Switches.current(experts: 32, hidden: 8192, oBlockThreads: 128, bf16Products: true,
+                                                 env: ["GPTOSS_ROUTER_FOLD": "1"]).routerFold != 0)
+        XCTAssertFalse(DecodeV11Switches.current(experts: 512, hidden: 2880, oBlockThreads: 128, bf16Products: true,
+                                                 env: ["GPTOSS_ROUTER_FOLD": "1"]).routerFold != 0)
     }
 
     func testWeightBytesPerTokenMatchesSpec() {

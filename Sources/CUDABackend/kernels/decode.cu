@@ -8,11 +8,15 @@
 //   dec_gemv_bf16     o_proj (+bias) accumulated into h
 //   dec_router_topk   RMSNorm(h) → router (+bias) → top-k + softmax (last block)
 //   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
-//   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range)
+//   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range;
+//                     v11 default dec_moe_down_tc_early: weights issued before the PDL wait)
 // and at the end dec_logits_argmax: RMSNorm(h) → lm_head → logits and the greedy token.
-// The MXFP4 expert products come in several versions (DecodePath.swift picks one): v6 dec_moe_* (CUDA
-// cores), v7 dec_moe_*_tc (tensor cores, the default), and the opt-in v8 _tp, v9 _tg and v10 _v10, each
-// measured slower than v7 (docs/perf-notes.md "Version 8" to "Version 10").
+// The MXFP4 expert products come in two versions (DecodePath.swift picks one): v6 dec_moe_* (CUDA
+// cores) and v7 dec_moe_*_tc (tensor cores, the default). v8 _tp, v9 _tg and v10 _v10 measured slower
+// than v7 and were removed (docs/perf-notes.md "Version 8" to "Version 10"; code in git history at 1dcd8c9).
+// v11: dec_moe_down_tc_early (the default down) issues its weight group and bias before the PDL wait;
+// dec_gemv_bf16_router_v10 / _router2_v10 (o_proj with the router + top-k in its last block, opt-in
+// GPTOSS_ROUTER_FOLD=1 / 2) measured slower than the separate router launch (docs/perf-notes.md "Version 11").
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -217,6 +221,8 @@ DEVI void bf16_norm_prefetch(uint4 (&wn)[4], const u16 *__restrict__ nw, int s, 
     for (int q = 0; q < 4; q++) wn[q] = (nw && s < S) ? ld_nc_u4((const uint4 *)(nw + chunk_start<false>(s, S, q))) : zero4();
 }
 // As load_x<false>, with the nw slice already in registers (hasNorm: apply it).
+// CG: read src past L1 (__ldcg), for a src other blocks of the same grid wrote (the router fold).
+template <bool CG = false>
 DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uint4 (&wn)[4], bool hasNorm, int s,
                        int S, int K, float eps, float *red) {
     const bool on = s < S;
@@ -225,7 +231,7 @@ DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uin
         float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
         if (on) {
             const float4 *p = (const float4 *)(src + chunk_start<false>(s, S, q));
-            a = p[0]; b = p[1];
+            if (CG) { a = __ldcg(p); b = __ldcg(p + 1); } else { a = p[0]; b = p[1]; }
         }
         xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
         xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
@@ -511,99 +517,12 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
     __syncthreads();
 }
 
-// Pipelined variant (decode v8): the same products, but the warp's work is a flat list of items
-// (16-row group r0, chunk i) and the loads run MF4P_D items ahead of the mma, across group boundaries:
-// while a group's mma, shuffles and row stores run, the next groups' weights are already in flight,
-// and the first MF4P_D items can be issued before the input is normalized and staged (early = 1).
-// Same per-block E8M0 accumulation, same summation order within a row as mf4tc_block_rows.
-#define MF4P_D 4
-struct Mf4pItem { uint4 w0, w1; u32 s0, s1; };
-struct Mf4pPipe {
-    Mf4pItem buf[MF4P_D];
-    int nch, ni;      // the warp's chunks, items = (R/16)·nch
-    int li, lr0;      // the next item to load: chunk index, group row
-};
-DEVI void mf4p_load_item(Mf4pItem &it, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
-                         int K, int R, int r0, int i) {
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int g = lane >> 2, t = lane & 3, NB = K / 32;
-    const int blk = 4 * (warp + i * NW) + t;
-    const bool on = blk < NB, ok0 = on && r0 + g < R, ok1 = on && r0 + g + 8 < R;
-    const i64 row0 = rowBase + r0 + g, row1 = row0 + 8;
-    it.w0 = ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
-    it.w1 = ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
-    it.s0 = ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
-    it.s1 = ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
-}
-DEVI void mf4p_advance(Mf4pPipe &p) { if (++p.li == p.nch) { p.li = 0; p.lr0 += 16; } }
-// Issues the first MF4P_D items (needs only the weights: call before the input is ready).
-DEVI void mf4p_first(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
-                     int K, int R) {
-    const int warp = threadIdx.x / WARP, NW = blockDim.x / WARP, NB = K / 32;
-    p.nch = 0;
-    for (int i = 0; i < 4; i++) if (4 * (warp + i * NW) < NB) p.nch = i + 1;
-    p.ni = ((R + 15) / 16) * p.nch;
-    p.li = 0; p.lr0 = 0;
-#pragma unroll
-    for (int u = 0; u < MF4P_D; u++) {
-        if (u < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
-    }
-}
-// The rows, as mf4tc_block_rows (red[warp][row], ends with a barrier); x must be staged.
-DEVI void mf4p_rows(Mf4pPipe &p, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
-                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+// One loaded 16-row group's mma and row sums (mf4tc_block_rows' loop body).
+DEVI void mf4tc_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
     const int g = lane >> 2, t = lane & 3, NB = K / 32;
     const u32 *xb = xs[g & 1];
     const bool bOn = (g >> 1) == t;
-    int ci = 0, r0 = 0;
-    float acc0 = 0.f, acc1 = 0.f;
-    for (int n = 0; n < p.ni; n += MF4P_D) {
-#pragma unroll
-        for (int u = 0; u < MF4P_D; u++) {
-            if (n + u < p.ni) {   // warp-uniform
-                const Mf4pItem q = p.buf[u];
-                if (n + u + MF4P_D < p.ni) { mf4p_load_item(p.buf[u], blocks, scales, rowBase, K, R, p.lr0, p.li); mf4p_advance(p); }
-                const int blk = 4 * (warp + ci * NW) + t;
-                const bool bLoad = bOn && blk < NB;
-                const u32 *xp = xb + 16 * blk;
-                float d[4] = {0.f, 0.f, 0.f, 0.f};
-                const u32 a0w[4] = {q.w0.x, q.w0.y, q.w0.z, q.w0.w};
-                const u32 a1w[4] = {q.w1.x, q.w1.y, q.w1.z, q.w1.w};
-#pragma unroll
-                for (int w = 0; w < 4; w++) {
-                    uint4 b = zero4();
-                    if (bLoad) b = *(const uint4 *)(xp + 4 * w);
-                    mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
-                    mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
-                }
-                acc0 = fmaf(__uint_as_float((q.s0 + 14u) << 23), d[0] + d[1], acc0);
-                acc1 = fmaf(__uint_as_float((q.s1 + 14u) << 23), d[2] + d[3], acc1);
-                if (++ci == p.nch) {
-                    acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
-                    acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
-                    if (t == 0) {
-                        if (r0 + g < R) red[warp * DEC_RMAX + r0 + g] = acc0;
-                        if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
-                    }
-                    acc0 = 0.f; acc1 = 0.f; ci = 0; r0 += 16;
-                }
-            }
-        }
-    }
-    // Warps with no chunk (only when K/32 < 4·NW) leave their rows at 0.
-    if (p.nch == 0) {
-        for (int r = lane; r < R; r += WARP) red[warp * DEC_RMAX + r] = 0.f;
-    }
-    __syncthreads();
-}
-
-// Group double buffering (decode v9, GPTOSS_MF4PIPE=2): v7's whole-group loads (8 × 16 B per lane issued
-// together), but the next 16-row group is issued before the current group's mma, so a block with two or
-// more groups overlaps their round trips. Two groups of buffers (≈ 80 registers) need 3 blocks per SM.
-DEVI void mf4g_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 *xb, bool bOn, float *red) {
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int g = lane >> 2, t = lane & 3, NB = K / 32;
     float acc0 = 0.f, acc1 = 0.f;
 #pragma unroll
     for (int i = 0; i < 4; i++) {
@@ -631,18 +550,14 @@ DEVI void mf4g_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 *xb, b
         if (r0 + g + 8 < R) red[warp * DEC_RMAX + r0 + g + 8] = acc1;
     }
 }
-// qa holds group 0 (mf4tc_load(qa, ..., 0) already issued); ends with a barrier, as mf4tc_block_rows.
-DEVI void mf4g_rows(Mf4tcGroup &qa, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase,
-                    int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
-    const int g = (threadIdx.x % WARP) >> 2, t = threadIdx.x & 3;
-    const u32 *xb = xs[g & 1];
-    const bool bOn = (g >> 1) == t;
-    Mf4tcGroup qb;
-    for (int r0 = 0; r0 < R; r0 += 32) {
-        if (r0 + 16 < R) mf4tc_load(qb, blocks, scales, rowBase, K, R, r0 + 16);
-        mf4g_group(qa, K, R, r0, xb, bOn, red);
-        if (r0 + 32 < R) mf4tc_load(qa, blocks, scales, rowBase, K, R, r0 + 32);
-        if (r0 + 16 < R) mf4g_group(qb, K, R, r0 + 16, xb, bOn, red);
+// mf4tc_block_rows with group 0 already loaded in q0 (issued before the wait); ends with a barrier.
+DEVI void mf4tc_block_rows_first(const Mf4tcGroup &q0, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                 i64 rowBase, int K, int R, const u32 (*xs)[MF4TC_KMAX / 2], float *red) {
+    mf4tc_group(q0, K, R, 0, xs, red);
+    for (int r0 = 16; r0 < R; r0 += 16) {
+        Mf4tcGroup q;
+        mf4tc_load(q, blocks, scales, rowBase, K, R, r0);
+        mf4tc_group(q, K, R, r0, xs, red);
     }
     __syncthreads();
 }
@@ -935,6 +850,175 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_t
 // before the wait.
 GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
 
+// o_proj with the router folded in (decode v11, GPTOSS_ROUTER_FOLD; replaces dec_gemv_bf16_v10 +
+// dec_router_topk_v10, one launch less per layer): h[row] += Wo[row]·attn + bo[row] as dec_gemv_bf16_v10,
+// then the last block to finish (arrive_last: h is complete) runs the router exactly as
+// dec_router_topk_v10 does — x = RMSNorm(h)·nw with the same block_sum order (the 4th warp adds zeros),
+// each expert row's dot with the same per-thread slices and reduction tree (a row's sum does not depend
+// on its group), + bias, then warp_router_topk — so logits, topk_idx and topk_w are bit-identical. While
+// o_proj streams, the first blocks prefetch the router matrix into L2 (evict_last), so the last block reads
+// it from L2. Wo [N, K] bf16, RW [E, N] bf16, rbias [E] bf16, logits [E] f32; counter one u32, 0 between
+// launches. grid (ceil(N / R)), block 32·ceil(K/1024) (≥ 32·ceil(N/1024)). E <= 256, k <= 8, R <= 64.
+DEVI void l2_prefetch_keep(const void *p) {
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 800)
+    asm volatile("prefetch.global.L2::evict_last [%0];" ::"l"(p));
+#endif
+}
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router_v10(
+    const float *__restrict__ src, const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ h,
+    int K, int N, int R, const u16 *__restrict__ rnw, float eps, const u16 *__restrict__ RW,
+    const u16 *__restrict__ rbias, float *__restrict__ logits, int E, int k, u32 *__restrict__ counter,
+    i32 *__restrict__ topk_idx, float *__restrict__ topk_w) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ float lg[256];
+    __shared__ int flag;
+    {
+        const i64 lines = ((i64)E * N * 2 + 127) / 128;
+        for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < lines; i += (i64)gridDim.x * blockDim.x)
+            l2_prefetch_keep((const char *)RW + 128 * i);
+    }
+    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
+    const int Rb = min(R, N - row0);
+    auto rowOf = [=](int i) { return row0 + i; };
+    bf16_product<true>(src, nullptr, 0.f, W, K, s, S, Rb, rowOf, red, scratch);
+    if (s < Rb) {
+        float v = row_total(red, s);
+        if (bias) v += bf16_to_f32(bias[row0 + s]);
+        float *dst = h + row0 + s;
+        *dst = *dst + v;
+    }
+    if (!arrive_last(counter, gridDim.x, &flag)) return;
+    // The router over the complete h (K = N inputs, SH = N/32 threads active).
+    const int SH = N / 32;
+    uint4 wa[BF16_RG][4], wb[BF16_RG][4], wn[4];
+    float xr[32];
+    {
+        auto er = [=](int i) { return i; };
+        bf16_first2(wa, wb, RW, N, s, SH, min(32, E), er);
+    }
+    bf16_norm_prefetch(wn, rnw, s, SH);
+    bf16_load_x2<true>(xr, h, wn, true, s, SH, N, eps, scratch);
+    for (int e0 = 0; e0 < E; e0 += 32) {
+        const int Re = min(32, E - e0);
+        auto er = [=](int i) { return e0 + i; };
+        if (e0 > 0) bf16_first2(wa, wb, RW, N, s, SH, Re, er);
+        bf16_block_rows2(RW, N, s, SH, Re, er, xr, red, wa, wb);
+        if (s < Re) {
+            const float v = row_total(red, s) + bf16_to_f32(rbias[e0 + s]);
+            lg[e0 + s] = v;
+            logits[e0 + s] = v;
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x >= WARP) return;
+    const int lane = threadIdx.x;
+    float v[8];
+#pragma unroll
+    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? lg[lane + q * WARP] : GPTOSS_NEG_INF;
+    float sum, mine;
+    int myidx;
+    warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
+    if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
+}
+
+// Router fold by linearity (GPTOSS_ROUTER_FOLD=2): logits[e] = inv · Σ_k RW[e,k]·nw[k]·h[k] + rbias[e] with
+// inv = 1/sqrt(Σ h²/N + eps), so each o_proj block adds its own R = 8 finished rows' terms for every expert
+// (RW's 16 bytes per expert and nw's 16 bytes loaded before the wait) and Σ h² of its rows to
+// part[v·NBP + b] (v ≤ E: E is Σ h²); the last block sums each value over the blocks (float4 loads, a fixed
+// lane order and warp tree: deterministic) and runs top-k. Not bit-identical to dec_router_topk (different
+// summation order and the norm applied after the dot). part: (E + 1)·NBP f32, NBP = gridDim.x rounded up to 4
+// (the pad entries are written as 0). E <= blockDim.x, R == 8, N % 8 == 0.
+GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router2_v10(
+    const float *__restrict__ src, const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ h,
+    int K, int N, int R, const u16 *__restrict__ rnw, float eps, const u16 *__restrict__ RW,
+    const u16 *__restrict__ rbias, float *__restrict__ logits, int E, int k, u32 *__restrict__ counter,
+    i32 *__restrict__ topk_idx, float *__restrict__ topk_w, float *__restrict__ part) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ float lg[257];
+    __shared__ float hn[8];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
+    const int NBP = (gridDim.x + 3) & ~3;
+    // This block's 8 columns of the router matrix (one expert per thread) and of nw: weights, before the wait.
+    const uint4 rw = s < E ? ldw16(RW + (i64)s * N + row0) : zero4();
+    const uint4 nw8 = ld_nc_u4((const uint4 *)(rnw + row0));
+    const int Rb = min(R, N - row0);
+    auto rowOf = [=](int i) { return row0 + i; };
+    bf16_product<true>(src, nullptr, 0.f, W, K, s, S, Rb, rowOf, red, scratch);
+    if (s < Rb) {
+        float v = row_total(red, s);
+        if (bias) v += bf16_to_f32(bias[row0 + s]);
+        float *dst = h + row0 + s;
+        const float nv = *dst + v;
+        *dst = nv;
+        hn[s] = nv;
+    }
+    __syncthreads();
+    {
+        const u32 ww[4] = {rw.x, rw.y, rw.z, rw.w}, nn[4] = {nw8.x, nw8.y, nw8.z, nw8.w};
+        if (s < E) {
+            float p = 0.f;
+#pragma unroll
+            for (int e2 = 0; e2 < 4; e2++) {
+                p = fmaf(bf16_lo(ww[e2]), bf16_lo(nn[e2]) * hn[2 * e2], p);
+                p = fmaf(bf16_hi(ww[e2]), bf16_hi(nn[e2]) * hn[2 * e2 + 1], p);
+            }
+            part[(i64)s * NBP + blockIdx.x] = p;
+        }
+        if (s == 0) {
+            float ss = 0.f;
+#pragma unroll
+            for (int r = 0; r < 8; r++) ss = fmaf(hn[r], hn[r], ss);
+            part[(i64)E * NBP + blockIdx.x] = ss;
+        }
+        if ((int)blockIdx.x == (int)gridDim.x - 1) {   // the pad columns
+            for (int i = s; i < (E + 1) * (NBP - (int)gridDim.x); i += blockDim.x) {
+                const int v = i / (NBP - gridDim.x), c = gridDim.x + i % (NBP - gridDim.x);
+                part[(i64)v * NBP + c] = 0.f;
+            }
+        }
+    }
+    if (!arrive_last(counter, gridDim.x, &flag)) return;
+    const int lane = s % WARP, warp = s / WARP, nwarps = blockDim.x / WARP, n4 = NBP / 4;
+    for (int v0 = warp; v0 <= E; v0 += 3 * nwarps) {
+        float acc[3] = {0.f, 0.f, 0.f};
+#pragma unroll
+        for (int u = 0; u < 3; u++) {
+            const int v = v0 + u * nwarps;
+            if (v > E) break;
+            const float4 *pv = (const float4 *)(part + (i64)v * NBP);
+            for (int i = lane; i < n4; i += WARP) {
+                const float4 q = __ldcg(pv + i);
+                acc[u] += (q.x + q.y) + (q.z + q.w);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < 3; u++) {
+            const int v = v0 + u * nwarps;
+            const float t = warp_sum(acc[u]);
+            if (v <= E && lane == 0) lg[v] = t;
+        }
+    }
+    __syncthreads();
+    const float inv = 1.0f / sqrtf(lg[E] / (float)N + eps);
+    for (int e = s; e < E; e += blockDim.x) {
+        const float v = lg[e] * inv + bf16_to_f32(rbias[e]);
+        logits[e] = v;
+        lg[e] = v;
+    }
+    __syncthreads();
+    if (s >= WARP) return;
+    float v[8];
+#pragma unroll
+    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? lg[lane + q * WARP] : GPTOSS_NEG_INF;
+    float sum, mine;
+    int myidx;
+    warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
+    if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
+}
+
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
 // blocks [E, 2I, H/32, 16] u8, scales [E, 2I, H/32] u8, bias [E, 2I] bf16, act [k, I] f32.
@@ -1033,377 +1117,45 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
         act[(i64)j * I + unit] = glu * (up + 1.f);
     }
 }
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(const float *__restrict__ act, const u8 *__restrict__ blocks,
-                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
-                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
-                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
-                                int H, int I, int k, int R) {
+// Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
+// variant issues the first 16-row group's weight loads and the bias before griddepcontrol.wait (they need
+// only topk_idx, which is complete when this grid starts) and keeps the wait below them (pdl_wait_after),
+// so with PDL they land while gate_up drains. R = 16 (the 20b / 120b default) is one group: all of the
+// block's weights. Same fragments and summation order: bit-identical rows.
+template <bool EARLY>
+DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                       const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
+                       float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k,
+                       int R) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
     __shared__ int flag;
     const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
     const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
     const i64 rowBase = (i64)e * H + row0;
-    pdl_wait();
-    pdl_trigger();
-    float xr[16];
-    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
-    mf4tc_stage_x(xr, s, S, xs);
-    mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
-    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
-    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
-    if (s < R) {
-        float acc = 0.f;
-        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
-        h[row0 + s] += acc;
-    }
-}
-
-// ---- Decode v10: the MXFP4 expert products as a grid-sized stream of (expert slot, 16-row group) units --
-// Grid = about one block per SM (NW warps each, dynamic shared memory). A block stages its input once
-// (gate_up: RMSNorm(h)·nw; down: act of all k slots) as f16 hi/lo pairs exactly as mf4tc_stage_x does,
-// then every warp works through its own units independently: unit u goes to warp (u mod TW) of the TW
-// warps of the grid (warp-major across blocks, so neighbouring units land on different SMs). A unit is
-// 16 rows × a range of 128-element chunks of one expert: its code bytes are one contiguous region
-// (16 · K/2 B) and its scales another (16 · K/32 B), both 16-byte aligned. Lane (g, t) copies with
-// cp.async exactly the 2 × 16 code bytes it feeds to the mma (rows g and g + 8, block 4c + t: v7's
-// fragment mapping) into its own slots of a per-warp ring of D chunk stages (1 KB each), so it reads
-// back only its own bytes; the unit's scale region goes to a per-warp ring of U scale slots. The warp
-// keeps D − 1 chunks in flight across unit boundaries (cp.async.wait_group D − 1: exact per-stage
-// waits with no register cost), and the first D − 1 are issued before the input staging (down: before
-// griddepcontrol.wait). Math as v7 (E2M1 → f16, x_hi/x_lo in B columns 2t/2t + 1, per-block E8M0
-// scale on the per-block accumulator, f32), but a lane sums its blocks over the whole K range in chunk
-// order (two mma chains per chunk), so row sums differ from v7's only in f32 summation order.
-// Epilogues: gate_up finishes its own 8 (gate, up) pairs (no cross-warp reduction); down writes partial
-// row sums part[j·KS + kp][row] and the last of the k·KS warps of a 16-row group (counter per group)
-// adds Σ_j w_j · (Σ_kp part + bias) to h in a fixed order (deterministic).
-// Opt-in (GPTOSS_MF4V=10): on the H200 it measured 476–482 tok/s with D = 4 against v7's 509, and fewer
-// stages were faster (D = 8: 456): each warp walks its 16 rows 64 bytes per row at a time, so DRAM sees
-// ≈ 23,000 interleaved row streams (docs/perf-notes.md "Version 10").
-#define MF4V_CHUNK 1024   // bytes per warp per ring stage: 16 rows × 4 blocks × 16 B
-DEVI u32 mf4v_saddr(const void *p) {
-    u32 r;
-    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(r) : "l"(p));
-    return r;
-}
-DEVI void mf4v_cp16(u32 dst, const void *src, int pf) {
-    if (pf) asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
-    else asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
-}
-DEVI void mf4v_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-// cp.async.wait_group takes an immediate: dispatch the (warp-uniform) pending count.
-DEVI void mf4v_wait(int n) {
-    switch (n) {
-    case 0: asm volatile("cp.async.wait_group 0;" ::: "memory"); break;
-    case 1: asm volatile("cp.async.wait_group 1;" ::: "memory"); break;
-    case 2: asm volatile("cp.async.wait_group 2;" ::: "memory"); break;
-    case 3: asm volatile("cp.async.wait_group 3;" ::: "memory"); break;
-    case 4: asm volatile("cp.async.wait_group 4;" ::: "memory"); break;
-    case 5: asm volatile("cp.async.wait_group 5;" ::: "memory"); break;
-    case 6: asm volatile("cp.async.wait_group 6;" ::: "memory"); break;
-    case 7: asm volatile("cp.async.wait_group 7;" ::: "memory"); break;
-    case 8: asm volatile("cp.async.wait_group 8;" ::: "memory"); break;
-    case 9: asm volatile("cp.async.wait_group 9;" ::: "memory"); break;
-    case 10: asm volatile("cp.async.wait_group 10;" ::: "memory"); break;
-    case 11: asm volatile("cp.async.wait_group 11;" ::: "memory"); break;
-    default: asm volatile("cp.async.wait_group 0;" ::: "memory"); break;
-    }
-}
-// xs = [x_hi | x_lo], [K/2] u32 each in mf4tc_stage_x's mma order; thread-slice s of K/16 as load_x<true>.
-DEVI void mf4v_stage(const float *xr, int s, u32 *xs, int K) {
+    if (EARLY) {
+        Mf4tcGroup q0;
+        mf4tc_load(q0, blocks, scales, rowBase, I, R, 0);
+        const float b = s < R ? bf16_to_f32(bias[(i64)e * H + row0 + s]) : 0.f;
+        u32 dep = __float_as_uint(b);
 #pragma unroll
-    for (int q = 0; q < 2; q++) {
-        const float *x = xr + 8 * q;
-        u32 hi[4], lo[4];
-#pragma unroll
-        for (int a = 0; a < 4; a++) {
-            hi[a] = f16x2_rn(x[a], x[a + 4]);
-            float h0, h1;
-            f16x2_to_f32(hi[a], h0, h1);
-            lo[a] = f16x2_rn(x[a] - h0, x[a + 4] - h1);
-        }
-        const int at = 16 * (s >> 1) + 4 * (2 * (s & 1) + q);
-        *(uint4 *)&xs[at] = make_uint4(hi[0], hi[1], hi[2], hi[3]);
-        *(uint4 *)&xs[K / 2 + at] = make_uint4(lo[0], lo[1], lo[2], lo[3]);
-    }
-}
-// One work unit: expert slot j (expert e), rows r0..r0+15 of that expert, chunks [c0, c1), K part kp.
-struct Mf4vUnit { const u8 *codes, *scl; int j, e, r0, kp, c0, c1; };
-DEVI void mf4v_unit(Mf4vUnit &U, int u, const i32 *__restrict__ topk_idx, const u8 *__restrict__ blocks,
-                    const u8 *__restrict__ scales, int rowsPerExpert, int K, int ks) {
-    const int RG = rowsPerExpert / 16, NC = (K / 32 + 3) / 4, per = RG * ks;
-    U.j = u / per;
-    const int rem = u - U.j * per, rg = rem / ks;
-    U.kp = rem - rg * ks;
-    U.e = topk_idx[U.j];
-    U.r0 = 16 * rg;
-    const int cpk = (NC + ks - 1) / ks;
-    U.c0 = U.kp * cpk;
-    U.c1 = min(NC, U.c0 + cpk);
-    const i64 row = (i64)U.e * rowsPerExpert + U.r0;
-    U.codes = blocks + row * (K / 2);
-    U.scl = scales + row * (K / 32);
-}
-// The warp's cp.async producer: the next chunk to copy, its ring stage and scale slot.
-struct Mf4vIssue { Mf4vUnit U; int u, c, stage, sslot; };
-DEVI void mf4v_issue(Mf4vIssue &p, int nUnits, int TW, const i32 *__restrict__ topk_idx, const u8 *__restrict__ blocks,
-                     const u8 *__restrict__ scales, int rowsPerExpert, int K, int ks, u8 *ring, u8 *sring, int SB,
-                     int D, int US, int pf) {
-    const int lane = threadIdx.x % WARP, g = lane >> 2, t = lane & 3, NB = K / 32;
-    if (p.u < nUnits) {
-        if (p.c == p.U.c0) {   // the unit's scale region (16 rows × NB bytes = NB pieces of 16 B)
-            u8 *dst = sring + p.sslot * SB;
-            for (int i = lane; i < NB; i += WARP) mf4v_cp16(mf4v_saddr(dst + 16 * i), p.U.scl + 16 * i, 0);
-        }
-        const int blk = 4 * p.c + t;
-        if (blk < NB) {
-            u8 *st = ring + p.stage * MF4V_CHUNK;
-            const u8 *src = p.U.codes + (i64)g * (K / 2) + 16 * blk;
-            mf4v_cp16(mf4v_saddr(st + 16 * lane), src, pf);
-            mf4v_cp16(mf4v_saddr(st + 512 + 16 * lane), src + (i64)8 * (K / 2), pf);
-        }
-        if (++p.c == p.U.c1) {
-            p.u += TW;
-            p.sslot = p.sslot + 1 == US ? 0 : p.sslot + 1;
-            if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, ks); p.c = p.U.c0; }
-        }
-    }
-    mf4v_commit();   // one group per call, empty or not, so wait_group counts stages
-    p.stage = p.stage + 1 == D ? 0 : p.stage + 1;
-}
-// Chunk c of a unit from ring stage `st` and scale slot `sc`: lane t's block 4c + t for rows g, g + 8.
-DEVI void mf4v_chunk(float &acc0, float &acc1, const u8 *st, const u8 *sc, const u32 *xs, int c, int K) {
-    const int lane = threadIdx.x % WARP, g = lane >> 2, t = lane & 3, NB = K / 32;
-    const int blk = 4 * c + t;
-    const bool on = blk < NB;
-    const uint4 w0 = *(const uint4 *)(st + 16 * lane), w1 = *(const uint4 *)(st + 512 + 16 * lane);
-    const u32 s0 = on ? (u32)sc[g * NB + blk] : 0u, s1 = on ? (u32)sc[(g + 8) * NB + blk] : 0u;
-    const bool bLoad = ((g >> 1) == t) && on;
-    const u32 *xp = xs + (g & 1) * (K / 2) + 16 * blk;
-    float d[4] = {0.f, 0.f, 0.f, 0.f}, e[4] = {0.f, 0.f, 0.f, 0.f};
-    const u32 a0w[4] = {w0.x, w0.y, w0.z, w0.w}, a1w[4] = {w1.x, w1.y, w1.z, w1.w};
-#pragma unroll
-    for (int w = 0; w < 4; w++) {
-        uint4 b = zero4();
-        if (bLoad) b = *(const uint4 *)(xp + 4 * w);
-        mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
-        mma_f16(e, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
-    }
-    if (on) {
-        acc0 = fmaf(__uint_as_float((s0 + 14u) << 23), (d[0] + d[1]) + (e[0] + e[1]), acc0);
-        acc1 = fmaf(__uint_as_float((s1 + 14u) << 23), (d[2] + d[3]) + (e[2] + e[3]), acc1);
-    }
-}
-// Shared memory of a v10 block (bytes): nx staged inputs of K f16 pairs ×2, then per warp D ring stages
-// and US scale slots of SB = round16(K/2) bytes. The host computes the same sum for the launch.
-#define MF4V_BOUNDS __launch_bounds__(512, 1)
-
-// gate_up + clamped SwiGLU (v10). Units: k · (2I/16), chunks over all of K = H. blocks [E, 2I, H/32, 16],
-// scales [E, 2I, H/32], bias [E, 2I] bf16, act [k, I] f32. grid (blocks), block NW·32 ≥ H/16 threads.
-GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_gate_up_v10(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                    const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                                    const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                                    float *__restrict__ act, int H, int I, int k, float limit, float alpha,
-                                    int D, int US, int pf) {
-    extern __shared__ __align__(16) u8 mf4v_smem[];
-    __shared__ float scratch[32];
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int K = H, rowsPerExpert = 2 * I, SB = ((K / 2) + 15) & ~15;
-    u32 *xs = (u32 *)mf4v_smem;
-    u8 *ring = mf4v_smem + (i64)K * 4 + (i64)warp * D * MF4V_CHUNK;
-    u8 *sring = mf4v_smem + (i64)K * 4 + (i64)NW * D * MF4V_CHUNK + (i64)warp * US * SB;
-    const int TW = gridDim.x * NW, gw = warp * gridDim.x + blockIdx.x;
-    const int nUnits = k * (rowsPerExpert / 16);
-    pdl_wait();   // the expert ids come from the previous kernel
-    pdl_trigger();
-    Mf4vIssue p;
-    p.u = gw; p.c = 0; p.stage = 0; p.sslot = 0;
-    if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, 1); p.c = p.U.c0; }
-    for (int i = 0; i < D - 1; i++)
-        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, 1, ring, sring, SB, D, US, pf);
-    {
-        const int s = threadIdx.x, S = K / 16;
+        for (int i = 0; i < 4; i++) dep ^= q0.w0[i].x ^ q0.w1[i].x ^ q0.s0[i] ^ q0.s1[i];
+        pdl_wait_after(dep, red);   // red is written (row sums) before it is read
+        pdl_trigger();
         float xr[16];
-        load_x<true>(xr, h, nw, s, S, K, eps, scratch);
-        if (s < S) mf4v_stage(xr, s, xs, K);
-        __syncthreads();
+        load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+        mf4tc_stage_x(xr, s, S, xs);
+        mf4tc_block_rows_first(q0, blocks, scales, rowBase, I, R, xs, red);
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + b;
+    } else {
+        pdl_wait();
+        pdl_trigger();
+        float xr[16];
+        load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+        mf4tc_stage_x(xr, s, S, xs);
+        mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     }
-    Mf4vUnit C;
-    int cu = gw, cc = 0, cst = 0, csl = 0;
-    if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, 1); cc = C.c0; }
-    float acc0 = 0.f, acc1 = 0.f;
-    const int g = lane >> 2, t = lane & 3, SBU = SB;
-    while (cu < nUnits) {
-        __syncwarp();
-        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, 1, ring, sring, SB, D, US, pf);
-        mf4v_wait(D - 1);
-        __syncwarp();
-        mf4v_chunk(acc0, acc1, ring + cst * MF4V_CHUNK, sring + csl * SBU, xs, cc, K);
-        cst = cst + 1 == D ? 0 : cst + 1;
-        if (++cc == C.c1) {
-            acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
-            acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
-            const float up0 = shfl_xor(acc0, 4), up1 = shfl_xor(acc1, 4);   // row g + 1 (the up row)
-            if (t == 0 && (g & 1) == 0) {
-#pragma unroll
-                for (int hh = 0; hh < 2; hh++) {
-                    const int unit = (C.r0 + g + 8 * hh) / 2;
-                    const float bg = bf16_to_f32(bias[(i64)C.e * 2 * I + 2 * unit]);
-                    const float bu = bf16_to_f32(bias[(i64)C.e * 2 * I + 2 * unit + 1]);
-                    float gate = (hh ? acc1 : acc0) + bg, up = (hh ? up1 : up0) + bu;
-                    gate = fminf(gate, limit);
-                    up = fminf(fmaxf(up, -limit), limit);
-                    const float glu = gate / (1.f + expf(-alpha * gate));
-                    act[(i64)C.j * I + unit] = glu * (up + 1.f);
-                }
-            }
-            acc0 = 0.f; acc1 = 0.f;
-            cu += TW;
-            csl = csl + 1 == US ? 0 : csl + 1;
-            if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, 1); cc = C.c0; }
-        }
-    }
-    mf4v_wait(0);
-}
-
-// down (v10): units k · (H/16) · ks, chunks of K = I split in ks parts. part [k·ks, H] f32 partial sums;
-// counters [H/16] u32 (0 between launches). The last of the k·ks warps of a 16-row group adds
-// Σ_j topk_w[j]·(Σ_kp part[j·ks + kp][r] + bias_e[r]) (j, kp in order) to h[r]. blocks [E, H, I/32, 16],
-// scales [E, H, I/32], bias [E, H]. grid (blocks), block NW·32 threads.
-GPTOSS_KERNEL void MF4V_BOUNDS dec_moe_down_v10(const float *__restrict__ act, const u8 *__restrict__ blocks,
-                                 const u8 *__restrict__ scales, const u16 *__restrict__ bias,
-                                 const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
-                                 float *__restrict__ part, float *__restrict__ h, u32 *__restrict__ counters,
-                                 int H, int I, int k, int D, int US, int pf, int ks) {
-    extern __shared__ __align__(16) u8 mf4v_smem[];
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int K = I, rowsPerExpert = H, SB = ((K / 2) + 15) & ~15;
-    u32 *xs = (u32 *)mf4v_smem;
-    u8 *ring = mf4v_smem + (i64)k * K * 4 + (i64)warp * D * MF4V_CHUNK;
-    u8 *sring = mf4v_smem + (i64)k * K * 4 + (i64)NW * D * MF4V_CHUNK + (i64)warp * US * SB;
-    const int TW = gridDim.x * NW, gw = warp * gridDim.x + blockIdx.x;
-    const int nUnits = k * (rowsPerExpert / 16) * ks;
-    // topk_idx was written two kernels back (see dec_moe_down): safe to read before our wait.
-    Mf4vIssue p;
-    p.u = gw; p.c = 0; p.stage = 0; p.sslot = 0;
-    if (p.u < nUnits) { mf4v_unit(p.U, p.u, topk_idx, blocks, scales, rowsPerExpert, K, ks); p.c = p.U.c0; }
-    for (int i = 0; i < D - 1; i++)
-        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, ks, ring, sring, SB, D, US, pf);
-    pdl_wait();
-    pdl_trigger();
-    {
-        const int S = K / 16;
-        for (int idx = threadIdx.x; idx < k * S; idx += blockDim.x) {
-            const int j = idx / S, s = idx - j * S;
-            float xr[16];
-            load_x<true>(xr, act + (i64)j * I, nullptr, s, S, K, 0.f, nullptr);
-            mf4v_stage(xr, s, xs + (i64)j * K, K);
-        }
-        __syncthreads();
-    }
-    Mf4vUnit C;
-    int cu = gw, cc = 0, cst = 0, csl = 0;
-    if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, ks); cc = C.c0; }
-    float acc0 = 0.f, acc1 = 0.f;
-    const int g = lane >> 2, t = lane & 3;
-    while (cu < nUnits) {
-        __syncwarp();
-        mf4v_issue(p, nUnits, TW, topk_idx, blocks, scales, rowsPerExpert, K, ks, ring, sring, SB, D, US, pf);
-        mf4v_wait(D - 1);
-        __syncwarp();
-        mf4v_chunk(acc0, acc1, ring + cst * MF4V_CHUNK, sring + csl * SB, xs + (i64)C.j * K, cc, K);
-        cst = cst + 1 == D ? 0 : cst + 1;
-        if (++cc == C.c1) {
-            acc0 += shfl_xor(acc0, 1); acc0 += shfl_xor(acc0, 2);
-            acc1 += shfl_xor(acc1, 1); acc1 += shfl_xor(acc1, 2);
-            float *pr = part + (i64)(C.j * ks + C.kp) * H + C.r0;
-            if (t == 0) { pr[g] = acc0; pr[g + 8] = acc1; }
-            __threadfence();
-            __syncwarp();
-            u32 last = 0u;
-            if (lane == 0) {
-                u32 *ctr = counters + C.r0 / 16;
-                last = atomicAdd(ctr, 1u) == (u32)(k * ks - 1) ? 1u : 0u;
-                if (last) *ctr = 0u;
-            }
-            last = (u32)shfl_idx_i((int)last, 0);
-            if (last) {
-                __threadfence();
-                if (lane < 16) {
-                    const int row = C.r0 + lane;
-                    float acc = 0.f;
-                    for (int jj = 0; jj < k; jj++) {
-                        const int e = topk_idx[jj];
-                        float y = 0.f;
-                        for (int q = 0; q < ks; q++) y += __ldcg(part + (i64)(jj * ks + q) * H + row);
-                        y += bf16_to_f32(bias[(i64)e * H + row]);
-                        acc = fmaf(__ldcg(topk_w + jj), y, acc);
-                    }
-                    h[row] += acc;
-                }
-            }
-            acc0 = 0.f; acc1 = 0.f;
-            cu += TW;
-            csl = csl + 1 == US ? 0 : csl + 1;
-            if (cu < nUnits) { mf4v_unit(C, cu, topk_idx, blocks, scales, rowsPerExpert, K, ks); cc = C.c0; }
-        }
-    }
-    mf4v_wait(0);
-}
-
-// Decode v8: the tensor-core expert products with the pipelined rows (mf4p_*); same arguments as the
-// _tc kernels plus early (1: issue the first weight items before the input staging).
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tp(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ float scratch[DEC_WMAX];
-    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
-    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    pdl_wait();   // the expert ids come from the previous kernel
-    pdl_trigger();
-    const int e = topk_idx[j];
-    const i64 rowBase = (i64)e * 2 * I + row0;
-    Mf4pPipe p;
-    if (early) mf4p_first(p, blocks, scales, rowBase, H, R);
-    float xr[16];
-    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
-    mf4tc_stage_x(xr, s, S, xs);
-    if (!early) mf4p_first(p, blocks, scales, rowBase, H, R);
-    mf4p_rows(p, blocks, scales, rowBase, H, R, xs, red);
-    if (s < R / 2) {
-        const int unit = row0 / 2 + s;
-        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
-        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
-        gate = fminf(gate, limit);
-        up = fminf(fmaxf(up, -limit), limit);
-        const float glu = gate / (1.f + expf(-alpha * gate));
-        act[(i64)j * I + unit] = glu * (up + 1.f);
-    }
-}
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tp(const float *__restrict__ act, const u8 *__restrict__ blocks,
-                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
-                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
-                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
-                                int H, int I, int k, int R, int early) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
-    __shared__ int flag;
-    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
-    const i64 rowBase = (i64)e * H + row0;
-    Mf4pPipe p;
-    if (early) mf4p_first(p, blocks, scales, rowBase, I, R);   // weights only: before the wait
-    pdl_wait();
-    pdl_trigger();
-    float xr[16];
-    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
-    mf4tc_stage_x(xr, s, S, xs);
-    if (!early) mf4p_first(p, blocks, scales, rowBase, I, R);
-    mf4p_rows(p, blocks, scales, rowBase, I, R, xs, red);
-    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
     if (s < R) {
         float acc = 0.f;
@@ -1411,68 +1163,12 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tp(const float *__restrict__ act,
         h[row0 + s] += acc;
     }
 }
-
-// Decode v9: v7's products with group double buffering (mf4g_rows), 3 blocks per SM; same arguments as
-// the _tp kernels (early: issue group 0 before the input staging).
-#define DEC_MF4G_BOUNDS __launch_bounds__(192, 3)
-GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_gate_up_tg(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha, int early) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ float scratch[DEC_WMAX];
-    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
-    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    pdl_wait();   // the expert ids come from the previous kernel
-    pdl_trigger();
-    const int e = topk_idx[j];
-    const i64 rowBase = (i64)e * 2 * I + row0;
-    Mf4tcGroup qa;
-    if (early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
-    float xr[16];
-    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
-    mf4tc_stage_x(xr, s, S, xs);
-    if (!early) mf4tc_load(qa, blocks, scales, rowBase, H, R, 0);
-    mf4g_rows(qa, blocks, scales, rowBase, H, R, xs, red);
-    if (s < R / 2) {
-        const int unit = row0 / 2 + s;
-        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
-        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
-        gate = fminf(gate, limit);
-        up = fminf(fmaxf(up, -limit), limit);
-        const float glu = gate / (1.f + expf(-alpha * gate));
-        act[(i64)j * I + unit] = glu * (up + 1.f);
-    }
-}
-GPTOSS_KERNEL void DEC_MF4G_BOUNDS dec_moe_down_tg(const float *__restrict__ act, const u8 *__restrict__ blocks,
-                                const u8 *__restrict__ scales, const u16 *__restrict__ bias,
-                                const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
-                                float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters,
-                                int H, int I, int k, int R, int early) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
-    __shared__ int flag;
-    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
-    const i64 rowBase = (i64)e * H + row0;
-    Mf4tcGroup qa;
-    if (early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);   // weights only: before the wait
-    pdl_wait();
-    pdl_trigger();
-    float xr[16];
-    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
-    mf4tc_stage_x(xr, s, S, xs);
-    if (!early) mf4tc_load(qa, blocks, scales, rowBase, I, R, 0);
-    mf4g_rows(qa, blocks, scales, rowBase, I, R, xs, red);
-    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
-    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
-    if (s < R) {
-        float acc = 0.f;
-        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
-        h[row0 + s] += acc;
-    }
-}
+#define DEC_DOWN_PARAMS const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, \
+    const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w, \
+    float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k, int R
+#define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(DEC_DOWN_PARAMS) { down_tc_body<false>(DEC_DOWN_ARGS); }
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early(DEC_DOWN_PARAMS) { down_tc_body<true>(DEC_DOWN_ARGS); }
 
 // lm_head and greedy choice: logits[v] = W[v]·RMSNorm(h)·nw for rows [b·R, b·R + R); each block folds
 // its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes
