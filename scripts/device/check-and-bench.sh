@@ -6,7 +6,7 @@
 #   mkdir -p .device && xz -T0 -c .build/release/gptoss > .device/gptoss.xz
 #   cp -r Tests/Fixtures/models .device/fixtures && cp scripts/device/check-and-bench.sh tools/bench_torch.py .device/
 #   then run `bash .device/check-and-bench.sh` there (with .device carried). Env knobs: SKIP_TORCH=1,
-#   SKIP_20B=1, GEN=128, PROMPT=128, PREFILL=2048, WITH_120B=1 (synthetic 120b: GPU vs CPU and batch-1 decode).
+#   SKIP_20B=1, GEN=128, PROMPT=128, PREFILL=2048, B1_VARIANTS="label:ENV=V ..." (batch-1 A/B), WITH_120B=1 (synthetic 120b: GPU vs CPU and batch-1 decode).
 set -uo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"
 OUT="${OUT:-/tmp/gptoss-out}"; mkdir -p "$OUT"
@@ -37,6 +37,18 @@ if [ "${SKIP_20B:-0}" != 1 ]; then
   echo "== bench 20b batch 1 (prompt $PROMPT, gen $GEN)"
   "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json | tee "$OUT/bench-b1.json"
   "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json --no-graphs | tee "$OUT/bench-b1-nographs.json"
+  # B1_VARIANTS="label:ENV=V label2:ENV=V": batch-1 A/B in the same call (fixtures checked with each too).
+  for v in ${B1_VARIANTS:-}; do
+    n=${v%%:*}; e=${v#*:}
+    if env $e "$BIN" cuda-check "$FIX"/tiny-a "$FIX"/tiny-b "$FIX"/tiny-c > "$OUT/cuda-check-$n.txt" 2>&1; then row "cuda-check $e: ok"; else row "cuda-check $e: FAIL"; cat "$OUT/cuda-check-$n.txt"; fi
+    if timeout 180 env $e "$BIN" cuda-check --vs-cpu /tmp/m20b --vs-cpu-tokens 4 --vs-cpu-steps 2 > "$OUT/vs-cpu-$n.txt" 2>&1; then row "20b GPU vs CPU $e: $(tail -1 $OUT/vs-cpu-$n.txt)"; else row "20b GPU vs CPU $e: FAIL $(tail -1 $OUT/vs-cpu-$n.txt)"; fi
+    for rep in 1 2; do
+      env $e "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json > "$OUT/bench-b1-$n-$rep.json"
+      row "20b b1 $e ($rep): $(pick $OUT/bench-b1-$n-$rep.json decode_tok_s fraction_of_floor copy_bandwidth_tb_s)"
+    done
+    "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens $GEN --json > "$OUT/bench-b1-default-$n.json"
+    row "20b b1 default (again): $(pick $OUT/bench-b1-default-$n.json decode_tok_s fraction_of_floor copy_bandwidth_tb_s)"
+  done
   echo "== bench 20b prefill $PREFILL"
   "$BIN" bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PREFILL --gen-tokens 8 --json | tee "$OUT/bench-prefill.json"
   echo "== bench 20b batch 8"
