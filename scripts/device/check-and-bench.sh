@@ -72,5 +72,10 @@ if [ "${WITH_120B:-0}" = 1 ]; then
   if timeout 200 "$BIN" cuda-check --vs-cpu $M --vs-cpu-tokens 2 --vs-cpu-steps 2 > $OUT/vs-cpu-120b.txt 2>&1; then row "120b GPU vs CPU: $(tail -1 $OUT/vs-cpu-120b.txt)"; else row "120b GPU vs CPU: FAIL/timeout $(tail -2 $OUT/vs-cpu-120b.txt)"; fi
   "$BIN" bench --model $M --device cuda --batch 1 --prompt-tokens 128 --gen-tokens 64 --json > $OUT/b-120b.json 2>$OUT/b-120b.err || cat $OUT/b-120b.err
   row "120b b1: $(pick $OUT/b-120b.json decode_tok_s floor_tok_s fraction_of_floor copy_bandwidth_tb_s load_s peak_device_alloc_gb)"
+  for v in ${B1_VARIANTS:-}; do
+    n=${v%%:*}; e=${v#*:}
+    env $e "$BIN" bench --model $M --device cuda --batch 1 --prompt-tokens 128 --gen-tokens 64 --json > $OUT/b-120b-$n.json 2>$OUT/b-120b-$n.err || cat $OUT/b-120b-$n.err
+    row "120b b1 $e: $(pick $OUT/b-120b-$n.json decode_tok_s floor_tok_s fraction_of_floor copy_bandwidth_tb_s)"
+  done
 fi
 echo; echo "== summary"; for r in "${TABLE[@]}"; do echo "$r"; done
