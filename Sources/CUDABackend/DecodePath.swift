@@ -12,7 +12,10 @@
 // removed (docs/perf-notes.md "Version 8" to "Version 10"; code in git history at 1dcd8c9).
 // v11 (DecodeV11Switches, docs/perf-notes.md "Version 11"): down issues its weights before the PDL wait
 // (dec_moe_down_tc_early, default; GPTOSS_DOWN_EARLY=0: v7's dec_moe_down_tc). The router folded into
-// o_proj's last block (GPTOSS_ROUTER_FOLD=1 exact / =2 by linearity) is opt-in: both measured slower.
+// o_proj's last block (GPTOSS_ROUTER_FOLD) measured slower and was removed (code in git history at 6e46fd3).
+// v12 (DecodeV12Switches, docs/perf-notes.md "Version 12"): gate_up forms RMSNorm(h)·nw and stages its
+// tensor-core B operand before the PDL wait (dec_moe_gate_up_tc_early, opt-in GPTOSS_GATEUP_EARLY=1 until
+// measured; default: v7's dec_moe_gate_up_tc).
 import Core
 import Foundation
 
@@ -20,7 +23,6 @@ import Foundation
 final class DecodeScratch {
     let counters: DeviceBuffer   // [1024] u32: last-block-done tickets (router, lm_head, down row ranges)
     let best: DeviceBuffer       // [1] u64: packed (value, index) argmax
-    let routerPart: DeviceBuffer // [E + 1, ≥ o_proj blocks] f32: dec_gemv_bf16_router2_v10's per-block router partials
     let enabled: Bool
     /// The MXFP4 expert products on tensor cores (dec_moe_gate_up_tc / dec_moe_down_tc); GPTOSS_MF4TC=0: off.
     let mf4TensorCores: Bool
@@ -31,7 +33,6 @@ final class DecodeScratch {
     init(device: CUDADevice, config c: ModelConfig) throws {
         counters = try device.alloc(4 * 1024, what: "decode counters")
         best = try device.alloc(8, what: "decode argmax")
-        routerPart = try device.alloc(4 * (c.numLocalExperts + 1) * ((c.hiddenSize + 3) & ~3), what: "decode router partials")
         try device.memset32(counters.pointer, 0, count: 1024)
         try device.memset32(best.pointer, 0, count: 2)
         try device.synchronize()
@@ -83,7 +84,8 @@ extension CUDABackend {
         let v10 = DecodeSmallKernels.current(nH: nH, nKV: nKV, headDim: d, splitCapacity: splitRows * maxSplit)
         let attnCounters = counters + 8
         let routerRows = v10.routerRows ?? ds.routerRows
-        let v11 = DecodeV11Switches.current(experts: E, hidden: H, oBlockThreads: xsBlock(qDim), bf16Products: v10.bf16Products)
+        let v11 = DecodeV11Switches.current()
+        let v12 = DecodeV12Switches.current()
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -110,24 +112,15 @@ extension CUDABackend {
                                    [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
                 }
             }
-            if v11.routerFold != 0 {
-                // o_proj + router + top-k in one launch (its last block runs the router; 2: by linearity).
-                let exact = v11.routerFold == 1 || ds.oRows != 8
-                try dev.launch(exact ? "dec_gemv_bf16_router_v10" : "dec_gemv_bf16_router2_v10", grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1),
-                               block: xsBlock(qDim), programmatic: true,
-                               [.ptr(attn.pointer), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer), .int(qDim), .int(H), .int(ds.oRows),
-                                .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
-                                .int(E), .int(K), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)]
-                                + (exact ? [] : [KernelArg.ptr(ds.routerPart.pointer)]))
-            } else {
-                try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
-                               [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
-                                .int(qDim), .int(H), .int(ds.oRows), .i32(1)])
-                try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
-                               [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
-                                .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            }
-            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
+            try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
+                           [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
+                            .int(qDim), .int(H), .int(ds.oRows), .i32(1)])
+            try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
+                           [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
+                            .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
+            // v12 (GPTOSS_GATEUP_EARLY=1): x = RMSNorm(h)·nw staged before the wait. Valid because the router
+            // (which writes no h) is the kernel right before gate_up and o_proj, which wrote h, the one before it.
+            let gateUp = !ds.mf4TensorCores ? "dec_moe_gate_up" : v12.gateUpEarly ? "dec_moe_gate_up_tc_early" : "dec_moe_gate_up_tc"
             try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
@@ -189,29 +182,29 @@ struct DecodeSmallKernels {
 /// Decode v11 switches (docs/perf-notes.md "Version 11"), read from `env` so one binary A/B's them:
 ///  - downEarly (GPTOSS_DOWN_EARLY=1/0): dec_moe_down_tc_early issues its first 16-row group's weights and
 ///    bias before griddepcontrol.wait (pdl_wait_after keeps the wait below them); bit-identical rows.
-///  - routerFold (GPTOSS_ROUTER_FOLD=1/2/0): o_proj with the router and top-k in its last block (one launch
-///    less per layer). 1: dec_gemv_bf16_router_v10 reruns dec_router_topk_v10's row products on the whole h
-///    (bit-identical logits and picks; the router matrix is prefetched into L2 while o_proj streams);
-///    2: dec_gemv_bf16_router2_v10 by linearity (each o_proj block adds its 8 rows' terms; same picks,
-///    logits differ in f32 rounding). Needs the v10 bf16 products, an o_proj block of at least hidden/32
-///    threads (2: and ≥ E threads, hidden % 8 == 0; with other o_proj rows it falls back to 1).
-///    Unset: foldDefault for E ≤ foldMaxExperts, else 0.
+/// (The router fold, GPTOSS_ROUTER_FOLD, measured slower and was removed; code in git history at 6e46fd3.)
 struct DecodeV11Switches {
     let downEarly: Bool
-    let routerFold: Int
 
     static let downEarlyDefault = true   // H100: 487.6 / 488.4 vs 476.9 / 478.2 tok/s (20b), 347.9 vs 339.8 / 340.8 (120b)
-    static let foldDefault = 0          // both folds measured slower (H100 20b: 441.8 / 458.7 vs 476.9; 120b 248 / 282 vs 340)
-    static let foldMaxExperts = 32
 
-    static func current(experts: Int, hidden: Int, oBlockThreads: Int, bf16Products: Bool,
-                        env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV11Switches {
+    static func current(env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV11Switches {
         let early = env["GPTOSS_DOWN_EARLY"].map { $0 == "1" } ?? downEarlyDefault
-        let fits1 = bf16Products && experts <= 256 && hidden % 32 == 0 && oBlockThreads >= hidden / 32
-        let fits2 = fits1 && experts <= oBlockThreads && hidden % 8 == 0
-        var fold = env["GPTOSS_ROUTER_FOLD"].flatMap { Int($0) } ?? (experts <= foldMaxExperts ? foldDefault : 0)
-        if fold == 2 && !fits2 { fold = 1 }
-        if fold != 1 && fold != 2 || !fits1 { fold = 0 }
-        return DecodeV11Switches(downEarly: early, routerFold: fold)
+        return DecodeV11Switches(downEarly: early)
+    }
+}
+
+/// Decode v12 switch (docs/perf-notes.md "Version 12"), read from `env` so one binary A/B's it:
+///  - gateUpEarly (GPTOSS_GATEUP_EARLY=1/0): dec_moe_gate_up_tc_early reads h (written by o_proj two kernels
+///    back), forms RMSNorm(h)·nw and stages x_hi / x_lo in shared memory before griddepcontrol.wait; after
+///    the wait only topk_idx is read before the first weight group and the bias go out. Bit-identical act.
+///    Needs the router to run as its own kernel between o_proj and gate_up (true on every fused path).
+struct DecodeV12Switches {
+    let gateUpEarly: Bool
+
+    static let gateUpEarlyDefault = false   // not measured yet (prediction: H200 +2–4 % tok/s)
+
+    static func current(env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV12Switches {
+        DecodeV12Switches(gateUpEarly: env["GPTOSS_GATEUP_EARLY"].map { $0 == "1" } ?? gateUpEarlyDefault)
     }
 }

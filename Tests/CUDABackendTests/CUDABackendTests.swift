@@ -69,7 +69,8 @@ final class CUDABackendTests: XCTestCase {
     func testDecodeKernelsAreEmbedded() {
         let decode = KernelSources.all.first { $0.name == "decode.cu" }
         XCTAssertNotNil(decode)
-        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_down_tc", "dec_logits_argmax"] {
+        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_gate_up_tc_early", "dec_moe_down_tc",
+                  "dec_moe_down_tc_early", "dec_logits_argmax"] {
             let t = decode?.text ?? ""
             XCTAssertTrue(t.contains("GPTOSS_KERNEL void \(k)(") || t.contains("GPTOSS_KERNEL void DEC_BF16_BOUNDS \(k)(")
                           || t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS \(k)("), k)
@@ -144,37 +145,29 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 16, headDim: 64, splitCapacity: 512, env: [:]).fusedAttention) // 16 tickets
     }
 
-    /// Decode v11 (DecodePath.swift DecodeV11Switches): the kernels exist, the switches read the environment,
-    /// and the router fold needs the v10 bf16 products and enough o_proj threads for the hidden size.
+    /// Decode v11 (DecodePath.swift DecodeV11Switches): the kernel exists and the switch reads the environment.
     func testDecodeV11SwitchesAndKernels() {
         let t = KernelSources.all.first { $0.name == "decode.cu" }?.text ?? ""
         XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early("))
-        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router_v10("))
-        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router2_v10("))
-        let on = DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: true,
-                                           env: ["GPTOSS_DOWN_EARLY": "1", "GPTOSS_ROUTER_FOLD": "1"])
-        XCTAssertTrue(on.downEarly)
-        XCTAssertEqual(on.routerFold, 1)
-        XCTAssertEqual(DecodeV11Switches.current(experts: 128, hidden: 2880, oBlockThreads: 128, bf16Products: true,
-                                                 env: ["GPTOSS_ROUTER_FOLD": "2"]).routerFold, 2)
-        // The linear fold needs one thread per expert: otherwise the exact fold runs.
-        XCTAssertEqual(DecodeV11Switches.current(experts: 256, hidden: 2880, oBlockThreads: 128, bf16Products: true,
-                                                 env: ["GPTOSS_ROUTER_FOLD": "2"]).routerFold, 1)
-        let off = DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: true,
-                                            env: ["GPTOSS_DOWN_EARLY": "0", "GPTOSS_ROUTER_FOLD": "0"])
-        XCTAssertFalse(off.downEarly)
-        XCTAssertEqual(off.routerFold, 0)
-        // Defaults (H100, docs/perf-notes.md "Version 11"): down early on, the router stays a separate launch.
-        let byDefault = DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: true, env: [:])
-        XCTAssertTrue(byDefault.downEarly)
-        XCTAssertEqual(byDefault.routerFold, 0)
-        // The fold runs the router in one o_proj block: v6 products or too few threads keep the separate kernel.
-        XCTAssertFalse(DecodeV11Switches.current(experts: 32, hidden: 2880, oBlockThreads: 128, bf16Products: false,
-                                                 env: ["GPTOSS_ROUTER_FOLD": "1"]).routerFold != 0)
-        XCTAssertFalse(DecodeV11Switches.current(experts: 32, hidden: 8192, oBlockThreads: 128, bf16Products: true,
-                                                 env: ["GPTOSS_ROUTER_FOLD": "1"]).routerFold != 0)
-        XCTAssertFalse(DecodeV11Switches.current(experts: 512, hidden: 2880, oBlockThreads: 128, bf16Products: true,
-                                                 env: ["GPTOSS_ROUTER_FOLD": "1"]).routerFold != 0)
+        // The router fold was removed (docs/perf-notes.md "Version 11").
+        XCTAssertFalse(t.contains("dec_gemv_bf16_router_v10"))
+        XCTAssertTrue(DecodeV11Switches.current(env: ["GPTOSS_DOWN_EARLY": "1"]).downEarly)
+        XCTAssertFalse(DecodeV11Switches.current(env: ["GPTOSS_DOWN_EARLY": "0"]).downEarly)
+        // Default (H100, docs/perf-notes.md "Version 11"): down early on.
+        XCTAssertTrue(DecodeV11Switches.current(env: [:]).downEarly)
+    }
+
+    /// Decode v12 (DecodePath.swift DecodeV12Switches): the early gate_up kernel exists next to v7's, and
+    /// GPTOSS_GATEUP_EARLY selects it (off until measured on the device).
+    func testDecodeV12SwitchAndKernel() {
+        let t = KernelSources.all.first { $0.name == "decode.cu" }?.text ?? ""
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc_early("))
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc("))
+        XCTAssertTrue(DecodeV12Switches.current(env: ["GPTOSS_GATEUP_EARLY": "1"]).gateUpEarly)
+        XCTAssertFalse(DecodeV12Switches.current(env: ["GPTOSS_GATEUP_EARLY": "0"]).gateUpEarly)
+        XCTAssertFalse(DecodeV12Switches.current(env: ["GPTOSS_GATEUP_EARLY": "yes"]).gateUpEarly)
+        XCTAssertEqual(DecodeV12Switches.current(env: [:]).gateUpEarly, DecodeV12Switches.gateUpEarlyDefault)
+        XCTAssertFalse(DecodeV12Switches.gateUpEarlyDefault)
     }
 
     func testWeightBytesPerTokenMatchesSpec() {

@@ -7,16 +7,19 @@
 //                     f32_attention_sinks + f32_attention_combine)
 //   dec_gemv_bf16     o_proj (+bias) accumulated into h
 //   dec_router_topk   RMSNorm(h) → router (+bias) → top-k + softmax (last block)
-//   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
+//   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU (v12 opt-in
+//                     dec_moe_gate_up_tc_early: the norm and x staging before the PDL wait)
 //   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range;
 //                     v11 default dec_moe_down_tc_early: weights issued before the PDL wait)
 // and at the end dec_logits_argmax: RMSNorm(h) → lm_head → logits and the greedy token.
 // The MXFP4 expert products come in two versions (DecodePath.swift picks one): v6 dec_moe_* (CUDA
 // cores) and v7 dec_moe_*_tc (tensor cores, the default). v8 _tp, v9 _tg and v10 _v10 measured slower
 // than v7 and were removed (docs/perf-notes.md "Version 8" to "Version 10"; code in git history at 1dcd8c9).
-// v11: dec_moe_down_tc_early (the default down) issues its weight group and bias before the PDL wait;
-// dec_gemv_bf16_router_v10 / _router2_v10 (o_proj with the router + top-k in its last block, opt-in
-// GPTOSS_ROUTER_FOLD=1 / 2) measured slower than the separate router launch (docs/perf-notes.md "Version 11").
+// v11: dec_moe_down_tc_early (the default down) issues its weight group and bias before the PDL wait.
+// The router folded into o_proj (GPTOSS_ROUTER_FOLD) measured slower and was removed (docs/perf-notes.md
+// "Version 11"; code in git history at 6e46fd3).
+// v12: dec_moe_gate_up_tc_early (opt-in GPTOSS_GATEUP_EARLY=1) stages RMSNorm(h)·nw before the PDL wait
+// (h is two kernels old: o_proj → router → gate_up) and issues weights + bias right after it.
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -63,18 +66,24 @@ template <bool MF4> DEVI int chunk_start(int s, int S, int q) { return MF4 ? 16 
 template <bool MF4> struct Slice { static constexpr int NQ = MF4 ? 2 : 4, N = 8 * NQ, PER = N; };
 
 // xr = src[slice] (0 for threads past the end); with nw: xr = RMSNorm(src)·nw over all K (the sum of
-// squares is a block reduction; every thread of the block must call this).
-template <bool MF4>
+// squares is a block reduction; every thread of the block must call this). EARLY (for a src read before
+// griddepcontrol.wait, dec_moe_gate_up_tc_early): src read past L1 (__ldcg) and the nw slice issued with
+// it, before the reduction (same arithmetic).
+template <bool MF4, bool EARLY = false>
 DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict__ nw, int s, int S, int K,
                  float eps, float *red) {
     constexpr int NQ = Slice<MF4>::NQ;
     const bool on = s < S;
+    uint4 wpre[NQ];
+#pragma unroll
+    for (int q = 0; q < NQ; q++)
+        wpre[q] = EARLY && nw && on ? ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q))) : zero4();
 #pragma unroll
     for (int q = 0; q < NQ; q++) {
         float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
         if (on) {
             const float4 *p = (const float4 *)(src + chunk_start<MF4>(s, S, q));
-            a = p[0]; b = p[1];
+            if (EARLY) { a = __ldcg(p); b = __ldcg(p + 1); } else { a = p[0]; b = p[1]; }
         }
         xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
         xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
@@ -87,8 +96,8 @@ DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict
         const float inv = 1.0f / sqrtf(ss / (float)K + eps);
 #pragma unroll
         for (int q = 0; q < NQ; q++) {
-            uint4 w = zero4();
-            if (on) w = ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q)));
+            uint4 w = wpre[q];
+            if (!EARLY && on) w = ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q)));
             const u32 ww[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
             for (int e = 0; e < 4; e++) {
@@ -221,8 +230,6 @@ DEVI void bf16_norm_prefetch(uint4 (&wn)[4], const u16 *__restrict__ nw, int s, 
     for (int q = 0; q < 4; q++) wn[q] = (nw && s < S) ? ld_nc_u4((const uint4 *)(nw + chunk_start<false>(s, S, q))) : zero4();
 }
 // As load_x<false>, with the nw slice already in registers (hasNorm: apply it).
-// CG: read src past L1 (__ldcg), for a src other blocks of the same grid wrote (the router fold).
-template <bool CG = false>
 DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uint4 (&wn)[4], bool hasNorm, int s,
                        int S, int K, float eps, float *red) {
     const bool on = s < S;
@@ -231,7 +238,7 @@ DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uin
         float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
         if (on) {
             const float4 *p = (const float4 *)(src + chunk_start<false>(s, S, q));
-            if (CG) { a = __ldcg(p); b = __ldcg(p + 1); } else { a = p[0]; b = p[1]; }
+            a = p[0]; b = p[1];
         }
         xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
         xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
@@ -850,175 +857,6 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_t
 // before the wait.
 GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
 
-// o_proj with the router folded in (decode v11, GPTOSS_ROUTER_FOLD; replaces dec_gemv_bf16_v10 +
-// dec_router_topk_v10, one launch less per layer): h[row] += Wo[row]·attn + bo[row] as dec_gemv_bf16_v10,
-// then the last block to finish (arrive_last: h is complete) runs the router exactly as
-// dec_router_topk_v10 does — x = RMSNorm(h)·nw with the same block_sum order (the 4th warp adds zeros),
-// each expert row's dot with the same per-thread slices and reduction tree (a row's sum does not depend
-// on its group), + bias, then warp_router_topk — so logits, topk_idx and topk_w are bit-identical. While
-// o_proj streams, the first blocks prefetch the router matrix into L2 (evict_last), so the last block reads
-// it from L2. Wo [N, K] bf16, RW [E, N] bf16, rbias [E] bf16, logits [E] f32; counter one u32, 0 between
-// launches. grid (ceil(N / R)), block 32·ceil(K/1024) (≥ 32·ceil(N/1024)). E <= 256, k <= 8, R <= 64.
-DEVI void l2_prefetch_keep(const void *p) {
-#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 800)
-    asm volatile("prefetch.global.L2::evict_last [%0];" ::"l"(p));
-#endif
-}
-GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router_v10(
-    const float *__restrict__ src, const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ h,
-    int K, int N, int R, const u16 *__restrict__ rnw, float eps, const u16 *__restrict__ RW,
-    const u16 *__restrict__ rbias, float *__restrict__ logits, int E, int k, u32 *__restrict__ counter,
-    i32 *__restrict__ topk_idx, float *__restrict__ topk_w) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ float scratch[DEC_WMAX];
-    __shared__ float lg[256];
-    __shared__ int flag;
-    {
-        const i64 lines = ((i64)E * N * 2 + 127) / 128;
-        for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < lines; i += (i64)gridDim.x * blockDim.x)
-            l2_prefetch_keep((const char *)RW + 128 * i);
-    }
-    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
-    const int Rb = min(R, N - row0);
-    auto rowOf = [=](int i) { return row0 + i; };
-    bf16_product<true>(src, nullptr, 0.f, W, K, s, S, Rb, rowOf, red, scratch);
-    if (s < Rb) {
-        float v = row_total(red, s);
-        if (bias) v += bf16_to_f32(bias[row0 + s]);
-        float *dst = h + row0 + s;
-        *dst = *dst + v;
-    }
-    if (!arrive_last(counter, gridDim.x, &flag)) return;
-    // The router over the complete h (K = N inputs, SH = N/32 threads active).
-    const int SH = N / 32;
-    uint4 wa[BF16_RG][4], wb[BF16_RG][4], wn[4];
-    float xr[32];
-    {
-        auto er = [=](int i) { return i; };
-        bf16_first2(wa, wb, RW, N, s, SH, min(32, E), er);
-    }
-    bf16_norm_prefetch(wn, rnw, s, SH);
-    bf16_load_x2<true>(xr, h, wn, true, s, SH, N, eps, scratch);
-    for (int e0 = 0; e0 < E; e0 += 32) {
-        const int Re = min(32, E - e0);
-        auto er = [=](int i) { return e0 + i; };
-        if (e0 > 0) bf16_first2(wa, wb, RW, N, s, SH, Re, er);
-        bf16_block_rows2(RW, N, s, SH, Re, er, xr, red, wa, wb);
-        if (s < Re) {
-            const float v = row_total(red, s) + bf16_to_f32(rbias[e0 + s]);
-            lg[e0 + s] = v;
-            logits[e0 + s] = v;
-        }
-        __syncthreads();
-    }
-    if (threadIdx.x >= WARP) return;
-    const int lane = threadIdx.x;
-    float v[8];
-#pragma unroll
-    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? lg[lane + q * WARP] : GPTOSS_NEG_INF;
-    float sum, mine;
-    int myidx;
-    warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
-    if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
-}
-
-// Router fold by linearity (GPTOSS_ROUTER_FOLD=2): logits[e] = inv · Σ_k RW[e,k]·nw[k]·h[k] + rbias[e] with
-// inv = 1/sqrt(Σ h²/N + eps), so each o_proj block adds its own R = 8 finished rows' terms for every expert
-// (RW's 16 bytes per expert and nw's 16 bytes loaded before the wait) and Σ h² of its rows to
-// part[v·NBP + b] (v ≤ E: E is Σ h²); the last block sums each value over the blocks (float4 loads, a fixed
-// lane order and warp tree: deterministic) and runs top-k. Not bit-identical to dec_router_topk (different
-// summation order and the norm applied after the dot). part: (E + 1)·NBP f32, NBP = gridDim.x rounded up to 4
-// (the pad entries are written as 0). E <= blockDim.x, R == 8, N % 8 == 0.
-GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_router2_v10(
-    const float *__restrict__ src, const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ h,
-    int K, int N, int R, const u16 *__restrict__ rnw, float eps, const u16 *__restrict__ RW,
-    const u16 *__restrict__ rbias, float *__restrict__ logits, int E, int k, u32 *__restrict__ counter,
-    i32 *__restrict__ topk_idx, float *__restrict__ topk_w, float *__restrict__ part) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ float scratch[DEC_WMAX];
-    __shared__ float lg[257];
-    __shared__ float hn[8];
-    __shared__ int flag;
-    const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
-    const int NBP = (gridDim.x + 3) & ~3;
-    // This block's 8 columns of the router matrix (one expert per thread) and of nw: weights, before the wait.
-    const uint4 rw = s < E ? ldw16(RW + (i64)s * N + row0) : zero4();
-    const uint4 nw8 = ld_nc_u4((const uint4 *)(rnw + row0));
-    const int Rb = min(R, N - row0);
-    auto rowOf = [=](int i) { return row0 + i; };
-    bf16_product<true>(src, nullptr, 0.f, W, K, s, S, Rb, rowOf, red, scratch);
-    if (s < Rb) {
-        float v = row_total(red, s);
-        if (bias) v += bf16_to_f32(bias[row0 + s]);
-        float *dst = h + row0 + s;
-        const float nv = *dst + v;
-        *dst = nv;
-        hn[s] = nv;
-    }
-    __syncthreads();
-    {
-        const u32 ww[4] = {rw.x, rw.y, rw.z, rw.w}, nn[4] = {nw8.x, nw8.y, nw8.z, nw8.w};
-        if (s < E) {
-            float p = 0.f;
-#pragma unroll
-            for (int e2 = 0; e2 < 4; e2++) {
-                p = fmaf(bf16_lo(ww[e2]), bf16_lo(nn[e2]) * hn[2 * e2], p);
-                p = fmaf(bf16_hi(ww[e2]), bf16_hi(nn[e2]) * hn[2 * e2 + 1], p);
-            }
-            part[(i64)s * NBP + blockIdx.x] = p;
-        }
-        if (s == 0) {
-            float ss = 0.f;
-#pragma unroll
-            for (int r = 0; r < 8; r++) ss = fmaf(hn[r], hn[r], ss);
-            part[(i64)E * NBP + blockIdx.x] = ss;
-        }
-        if ((int)blockIdx.x == (int)gridDim.x - 1) {   // the pad columns
-            for (int i = s; i < (E + 1) * (NBP - (int)gridDim.x); i += blockDim.x) {
-                const int v = i / (NBP - gridDim.x), c = gridDim.x + i % (NBP - gridDim.x);
-                part[(i64)v * NBP + c] = 0.f;
-            }
-        }
-    }
-    if (!arrive_last(counter, gridDim.x, &flag)) return;
-    const int lane = s % WARP, warp = s / WARP, nwarps = blockDim.x / WARP, n4 = NBP / 4;
-    for (int v0 = warp; v0 <= E; v0 += 3 * nwarps) {
-        float acc[3] = {0.f, 0.f, 0.f};
-#pragma unroll
-        for (int u = 0; u < 3; u++) {
-            const int v = v0 + u * nwarps;
-            if (v > E) break;
-            const float4 *pv = (const float4 *)(part + (i64)v * NBP);
-            for (int i = lane; i < n4; i += WARP) {
-                const float4 q = __ldcg(pv + i);
-                acc[u] += (q.x + q.y) + (q.z + q.w);
-            }
-        }
-#pragma unroll
-        for (int u = 0; u < 3; u++) {
-            const int v = v0 + u * nwarps;
-            const float t = warp_sum(acc[u]);
-            if (v <= E && lane == 0) lg[v] = t;
-        }
-    }
-    __syncthreads();
-    const float inv = 1.0f / sqrtf(lg[E] / (float)N + eps);
-    for (int e = s; e < E; e += blockDim.x) {
-        const float v = lg[e] * inv + bf16_to_f32(rbias[e]);
-        logits[e] = v;
-        lg[e] = v;
-    }
-    __syncthreads();
-    if (s >= WARP) return;
-    float v[8];
-#pragma unroll
-    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? lg[lane + q * WARP] : GPTOSS_NEG_INF;
-    float sum, mine;
-    int myidx;
-    warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
-    if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
-}
-
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
 // blocks [E, 2I, H/32, 16] u8, scales [E, 2I, H/32] u8, bias [E, 2I] bf16, act [k, I] f32.
@@ -1110,6 +948,63 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
         const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
         const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + unit] = glu * (up + 1.f);
+    }
+}
+// dec_moe_gate_up_tc_early (decode v12, GPTOSS_GATEUP_EARLY; same arguments, grid and block as
+// dec_moe_gate_up_tc): forms x = RMSNorm(h)·nw and stages x_hi / x_lo in shared memory BEFORE
+// griddepcontrol.wait. h was last written by o_proj, two kernels back (o_proj → router → gate_up; the
+// router writes no h): the router's blocks trigger only after their own wait, which returns once o_proj has
+// completed and its writes are visible, so h is complete when this grid may start (the reasoning
+// dec_moe_down_tc_early uses for topk_idx); h is read with __ldcg (L2) and the nw slice goes out with it.
+// After the wait only topk_idx is read, then the first 16-row group's weights and the gate/up bias (cp.async
+// into shared memory: no register held through the product; v7 reads the bias after the product) go out at
+// once. A branch on the staged x after the staging barrier (pdl_wait_after) keeps ptxas from hoisting the
+// wait above the h loads (checked in the NVRTC 13.0 sm_90 SASS: h + nw loads, 3 barriers, ACQBULK, then the
+// topk_idx load). Same x, fragments, row sums and epilogue as v7: bit-identical act.
+// 4-byte global → shared copy (cp.async.ca, sm_80+) and the issuing thread's read of it after
+// cp.async.wait_all (the copy is visible to the thread that issued it; no barrier needed).
+DEVI void cp_async4_issue(u32 *dst, const void *src) {
+    const u32 d = (u32)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n cp.async.commit_group;" ::"r"(d), "l"(src) : "memory");
+}
+DEVI u32 cp_async4_read(const u32 *dst) {
+    asm volatile("cp.async.wait_all;" ::: "memory");
+    return *(volatile const u32 *)dst;
+}
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc_early(const float *__restrict__ h, const u16 *__restrict__ nw,
+                                   float eps, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
+    __shared__ u32 bsh[DEC_RMAX / 2];   // [R/2] the units' (gate, up) bias pairs, bf16x2
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    {
+        float xr[16];
+        load_x<true, true>(xr, h, nw, s, S, H, eps, scratch);   // h: complete when this grid starts (above)
+        mf4tc_stage_x(xr, s, S, xs);   // ends with a barrier: block_sum's scratch is not read again
+        u32 dep = 0;
+#pragma unroll
+        for (int i = 0; i < 16; i++) dep ^= __float_as_uint(xr[i]);
+        pdl_wait_after(dep, scratch);   // the expert ids come from the previous kernel
+        pdl_trigger();
+    }
+    const int e = topk_idx[j];
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    const int unit = row0 / 2 + s;
+    Mf4tcGroup q0;
+    mf4tc_load(q0, blocks, scales, rowBase, H, R, 0);
+    if (s < R / 2) cp_async4_issue(bsh + s, bias + (i64)e * 2 * I + 2 * unit);   // 2·unit is even: 4-byte aligned
+    mf4tc_block_rows_first(q0, blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2) {
+        const u32 b2 = cp_async4_read(bsh + s);
+        const float bg = bf16_lo(b2), bu = bf16_hi(b2);
         float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
         gate = fminf(gate, limit);
         up = fminf(fmaxf(up, -limit), limit);
