@@ -30,7 +30,8 @@ static void detect(void) {
     if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
         level = 2;
-    if (level == 2 && __builtin_cpu_supports("avx512vnni")) level = 3;   // cpuid leaf 7 ECX bit 11
+    if (level == 2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi"))
+        level = 3;   // cpuid leaf 7 ECX bits 11 and 1 (Zen 4, Ice Lake and later; not Cascade Lake)
 #endif
     const char *env = getenv("GPTOSS_CPU_LEVEL");   // e.g. GPTOSS_CPU_LEVEL=1 to time the AVX2 path
     current = level;

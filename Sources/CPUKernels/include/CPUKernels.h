@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-/// 0: portable C, 1: AVX2 + FMA, 2: AVX-512 (F, BW, VL, DQ), 3: AVX-512 + VNNI (MXFP4 dot products in
+/// 0: portable C, 1: AVX2 + FMA, 2: AVX-512 (F, BW, VL, DQ), 3: AVX-512 + VNNI + VBMI (MXFP4 dot products in
 /// int8, the activations split into three int8 terms; everything else as level 2).
 int gk_level(void);
 /// The highest level this CPU supports.
