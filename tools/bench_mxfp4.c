@@ -4,7 +4,7 @@
 // has (or those named). Prints ms per expert pass, GB/s of packed weights, ns per 32-weight block per
 // thread, and the max deviation of each level from level 0 (portable f32 C) relative to Σ|w·x|.
 // Not part of the build or CI:
-//   clang -O2 -ISources/CPUKernels/include tools/bench_mxfp4.c Sources/CPUKernels/*.c -lpthread -o /tmp/bench_mxfp4
+//   clang -O2 -ISources/CPUKernels/include tools/bench_mxfp4.c Sources/CPUKernels/*.c -lpthread -lm -o /tmp/bench_mxfp4
 //   /tmp/bench_mxfp4 [experts=32] [repeats=5] [levels=0123] [tokens=1]
 // experts < 0: |experts| × 2 passes over the same 256 rows × 2880 (≈ 390 KB, in L2): the ALU rate.
 // "best CPU time" is the threads' CPU time (CLOCK_THREAD_CPUTIME_ID) per block: robust to other
