@@ -16,7 +16,7 @@ public final class CPUBackend: Backend {
     public let maxSlots: Int
     public let maxContext: Int
     public var name: String {
-        "cpu, \(parallel.threads) threads, " + (useReferenceKernels ? "reference kernels" : ["portable C", "AVX2", "AVX-512"][Int(gk_level())])
+        "cpu, \(parallel.threads) threads, " + (useReferenceKernels ? "reference kernels" : ["portable C", "AVX2", "AVX-512", "AVX-512 VNNI"][Int(gk_level())])
     }
     /// Runs the simple reference kernels instead of CPUKernels (tests; much slower).
     public let useReferenceKernels: Bool

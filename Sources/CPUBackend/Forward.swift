@@ -267,8 +267,9 @@ extension CPUBackend {
         let P = tokens * k
         let activeCount = groupPairs(tokens: tokens)
         let active = UnsafeBufferPointer(start: s.active, count: activeCount)
-        // Inputs in expert order, block-permuted for the MXFP4 kernel.
-        for q in 0..<P { gk_mxfp4_permute(s.xn + (s.pairOrder[q] / k) * H, Int32(H), s.expertIn + q * H) }
+        // Inputs in expert order, in the MXFP4 kernel's layout (permuted f32, or int8 hi/lo at level 3).
+        let inStride = s.inStride, actStride = s.actStride
+        for q in 0..<P { gk_mxfp4_prepare(s.xn + (s.pairOrder[q] / k) * H, Int32(H), s.expertIn + q * inStride) }
         profile.mark(.router)
 
         // gate_up: u[q, r] = W1_e[r]·z + b1_e[r].
@@ -276,21 +277,23 @@ extension CPUBackend {
         runExpertRows(active: active, rows: 2 * I) { e, range, _ in
             let q0 = s.expertStart[e], n = s.expertStart[e + 1] - q0, r0 = range.lowerBound
             gk_mxfp4_gemm(ex.gateUp.rowBlocks(expert: e, row: r0), ex.gateUp.rowScales(expert: e, row: r0),
-                          Int32(range.count), Int32(H), s.expertIn + q0 * H, H, Int32(n),
+                          Int32(range.count), Int32(H), s.expertIn + q0 * inStride, inStride, Int32(n),
                           gateUpBias + e * 2 * I + r0, s.gateUp + q0 * 2 * I + r0, 2 * I)
         }
         profile.mark(.gateUp)
-        // Clamped SwiGLU into the permuted layout the down kernel reads.
+        // Clamped SwiGLU into a worker row, then into the layout the down kernel reads.
         let limit = Float(c.swigluLimit), alpha = Float(c.swigluAlpha)
-        parallel.forEach(P, minChunk: 16) { qs, _ in   // decode (P = k): inline, no barrier
+        parallel.forEach(P, minChunk: 16) { qs, worker in   // decode (P = k): inline, no barrier
+            let a = s.rows + worker * s.rowWidth   // [I] f32
             for q in qs {
-                let u = s.gateUp + q * 2 * I, a = s.act + q * I
+                let u = s.gateUp + q * 2 * I
                 for j in 0..<I {
                     let gate = min(u[2 * j], limit)
                     let up = min(max(u[2 * j + 1], -limit), limit)
                     let glu = gate * (1 / (1 + expf(-(gate * alpha))))
-                    a[Int(gk_mxfp4_permuted_index(Int32(j)))] = (up + 1) * glu
+                    a[j] = (up + 1) * glu
                 }
+                gk_mxfp4_prepare(a, Int32(I), s.act + q * actStride)
             }
         }
         profile.mark(.swiglu)
@@ -298,7 +301,7 @@ extension CPUBackend {
         runExpertRows(active: active, rows: H) { e, range, _ in
             let q0 = s.expertStart[e], n = s.expertStart[e + 1] - q0, r0 = range.lowerBound
             gk_mxfp4_gemm(ex.down.rowBlocks(expert: e, row: r0), ex.down.rowScales(expert: e, row: r0),
-                          Int32(range.count), Int32(I), s.act + q0 * I, I, Int32(n),
+                          Int32(range.count), Int32(I), s.act + q0 * actStride, actStride, Int32(n),
                           downBias + e * H + r0, s.expertOut + q0 * H + r0, H)
         }
         profile.mark(.down)

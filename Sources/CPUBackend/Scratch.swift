@@ -1,12 +1,17 @@
 // Activation buffers of the CPU backend, allocated once for a token capacity and grown (never
 // shrunk) when a step carries more tokens. N = capacity in tokens, P = N·k (token, expert) pairs.
 import Core
+import CPUKernels
 
 final class Scratch {
     private(set) var capacity = 0
     let config: ModelConfig
     let workers: Int
     let rowWidth: Int
+    /// Floats per prepared MXFP4 activation vector (gk_mxfp4_prepare) of hiddenSize / intermediateSize
+    /// columns: the row strides of expertIn and act.
+    let inStride: Int
+    let actStride: Int
 
     var x: UnsafeMutablePointer<Float>!        // [N, H] residual stream
     var xn: UnsafeMutablePointer<Float>!       // [N, H] normed input of attention / MoE
@@ -23,9 +28,9 @@ final class Scratch {
     let active: UnsafeMutablePointer<Int>      // [E] experts with at least one pair this step
     let fill: UnsafeMutablePointer<Int>        // [E] counting-sort cursors
     var pairSlot: UnsafeMutablePointer<Int>!   // [P] pair p → its row q in the expert-grouped buffers (fast path)
-    var expertIn: UnsafeMutablePointer<Float>! // [P, H] normed MoE inputs, expert-grouped rows, MXFP4-permuted (fast path)
+    var expertIn: UnsafeMutablePointer<Float>! // [P, inStride] normed MoE inputs, expert-grouped rows, gk_mxfp4_prepare'd (fast path)
     var gateUp: UnsafeMutablePointer<Float>!   // [P, 2I] expert gate_up outputs (interleaved)
-    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations (fast path: grouped rows, MXFP4-permuted)
+    var act: UnsafeMutablePointer<Float>!      // [P, I] clamped SwiGLU activations (fast path: [P, actStride], grouped rows, gk_mxfp4_prepare'd)
     var expertOut: UnsafeMutablePointer<Float>! // [P, H] expert outputs incl. down bias
     var cos: UnsafeMutablePointer<Float>!      // [N, d/2] m·cos(p·f_j)
     var sin: UnsafeMutablePointer<Float>!      // [N, d/2] m·sin(p·f_j)
@@ -42,6 +47,8 @@ final class Scratch {
         self.config = config
         self.workers = workers
         rowWidth = max(config.hiddenSize, config.intermediateSize)
+        inStride = gk_mxfp4_prepared_floats(Int32(config.hiddenSize))
+        actStride = max(gk_mxfp4_prepared_floats(Int32(config.intermediateSize)), config.intermediateSize)
         rows = .allocate(capacity: workers * rowWidth)
         expertStart = .allocate(capacity: config.numLocalExperts + 1)
         active = .allocate(capacity: config.numLocalExperts)
@@ -89,9 +96,9 @@ final class Scratch {
         topWeight = .allocate(capacity: pairs)
         pairOrder = .allocate(capacity: pairs)
         pairSlot = .allocate(capacity: pairs)
-        expertIn = .allocate(capacity: pairs * c.hiddenSize)
+        expertIn = .allocate(capacity: pairs * inStride)
         gateUp = .allocate(capacity: pairs * 2 * c.intermediateSize)
-        act = .allocate(capacity: pairs * c.intermediateSize)
+        act = .allocate(capacity: pairs * actStride)
         expertOut = .allocate(capacity: pairs * c.hiddenSize)
         cos = .allocate(capacity: n * c.headDim / 2)
         sin = .allocate(capacity: n * c.headDim / 2)

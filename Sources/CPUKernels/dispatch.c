@@ -30,10 +30,12 @@ static void detect(void) {
     if (level == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
         level = 2;
+    if (level == 2 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi"))
+        level = 3;   // cpuid leaf 7 ECX bits 11 and 1 (Zen 4, Ice Lake and later; not Cascade Lake)
 #endif
     const char *env = getenv("GPTOSS_CPU_LEVEL");   // e.g. GPTOSS_CPU_LEVEL=1 to time the AVX2 path
     current = level;
-    if (env && env[0] >= '0' && env[0] <= '2' && env[0] - '0' < level) current = env[0] - '0';
+    if (env && env[0] >= '0' && env[0] <= '3' && env[0] - '0' < level) current = env[0] - '0';
     detected = level;
 }
 
@@ -50,6 +52,7 @@ void gk_bf16_gemm(const uint16_t *w, long ldw, int rows, int cols, const float *
     if (rows <= 0 || ntok <= 0) return;
     switch (gk_level()) {
 #if defined(__x86_64__)
+    case 3:
     case 2: gk_bf16_gemm_avx512(w, ldw, rows, cols, x, ldx, ntok, bias, out, ldo); return;
     case 1: gk_bf16_gemm_avx2(w, ldw, rows, cols, x, ldx, ntok, bias, out, ldo); return;
 #endif
@@ -62,11 +65,27 @@ void gk_mxfp4_gemm(const uint8_t *blocks, const uint8_t *scales, int rows, int c
     if (rows <= 0 || ntok <= 0) return;
     switch (gk_level()) {
 #if defined(__x86_64__)
+    case 3: gk_mxfp4_gemm_vnni(blocks, scales, rows, cols, xp, ldx * 4, ntok, bias, out, ldo); return;
     case 2: gk_mxfp4_gemm_avx512(blocks, scales, rows, cols, xp, ldx, ntok, bias, out, ldo); return;
     case 1: gk_mxfp4_gemm_avx2(blocks, scales, rows, cols, xp, ldx, ntok, bias, out, ldo); return;
 #endif
     default: gk_mxfp4_gemm_generic(blocks, scales, rows, cols, xp, ldx, ntok, bias, out, ldo); return;
     }
+}
+
+long gk_mxfp4_prepared_floats(int cols) {
+#if defined(__x86_64__)
+    long q8 = gk_mxfp4_q8_bytes(cols) / 4;
+    if (q8 > cols) return q8;
+#endif
+    return cols;
+}
+
+void gk_mxfp4_prepare(const float *x, int cols, float *xp) {
+#if defined(__x86_64__)
+    if (gk_level() == 3) { gk_mxfp4_quantize_vnni(x, cols, xp); return; }
+#endif
+    gk_mxfp4_permute(x, cols, xp);
 }
 
 void gk_mxfp4_permute(const float *x, int cols, float *xp) {

@@ -27,5 +27,10 @@ GK_DECLARE(generic)
 #if defined(__x86_64__)
 GK_DECLARE(avx2)
 GK_DECLARE(avx512)
+/// Level 3 (AVX-512 VNNI) MXFP4: activations in the int8 hi/lo layout of avx512vnni.c, ldq in bytes.
+long gk_mxfp4_q8_bytes(int cols);
+void gk_mxfp4_quantize_vnni(const float *x, int cols, void *xq);
+void gk_mxfp4_gemm_vnni(const uint8_t *blocks, const uint8_t *scales, int rows, int cols, const void *xq, long ldq,
+                        int ntok, const uint16_t *bias, float *out, long ldo);
 #endif
 #endif

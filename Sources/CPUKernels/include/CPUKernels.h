@@ -16,7 +16,8 @@
 extern "C" {
 #endif
 
-/// 0: portable C, 1: AVX2 + FMA, 2: AVX-512 (F, BW, VL, DQ).
+/// 0: portable C, 1: AVX2 + FMA, 2: AVX-512 (F, BW, VL, DQ), 3: AVX-512 + VNNI + VBMI (MXFP4 dot products in
+/// int8, the activations split into three int8 terms; everything else as level 2).
 int gk_level(void);
 /// The highest level this CPU supports.
 int gk_detected_level(void);
@@ -31,11 +32,22 @@ void gk_bf16_gemm(const uint16_t *w, long ldw, int rows, int cols,
                   const uint16_t *bias, float *out, long ldo);
 
 /// MXFP4 weights of one expert (spec §2.2): blocks [rows, cols/32, 16] (low nibble = even element),
-/// scales [rows, cols/32] E8M0. `xp` holds the activations in the block-permuted layout made by
-/// gk_mxfp4_permute: [ntok, ldx] with cols % 32 == 0. bias bf16 or NULL.
+/// scales [rows, cols/32] E8M0. `xp` holds the activations as made by gk_mxfp4_prepare at the same
+/// level: [ntok, ldx] floats with ldx ≥ gk_mxfp4_prepared_floats(cols), cols % 32 == 0. bias bf16 or NULL.
+/// Levels 0–2 compute in f32; level 3 in int8 × int8 → int32 per 32-block, with each activation
+/// represented as s_b·(hi + mid/2^8 + lo/2^16) (int8 terms; s_b = max|x| of its 32-block / 127), so
+/// |x − represented| ≤ 6.1e-8 · max|x| of its block + 2.5e-7 · |x|; then f32 (one FMA per 4 blocks).
 void gk_mxfp4_gemm(const uint8_t *blocks, const uint8_t *scales, int rows, int cols,
                    const float *xp, long ldx, int ntok,
                    const uint16_t *bias, float *out, long ldo);
+
+/// Floats to reserve per prepared activation vector of `cols` columns, valid at every level (the stride
+/// to pass as ldx): max(cols, the level-3 int8 layout's 96 floats per 128 columns, rounded up).
+long gk_mxfp4_prepared_floats(int cols);
+/// x [cols] f32 → xp [gk_mxfp4_prepared_floats(cols)]: the activation layout the current level's
+/// gk_mxfp4_gemm reads (gk_mxfp4_permute at levels 0–2, the three-term int8 split at level 3). Prepare
+/// and multiply at the same level.
+void gk_mxfp4_prepare(const float *x, int cols, float *xp);
 
 /// x [cols] → xp [cols]: within each 32-block, the 16 even elements then the 16 odd ones (the order
 /// in which the low and high nibbles of a block's 16 bytes come out of the decoder).
