@@ -13,9 +13,6 @@
 // v11 (DecodeV11Switches, docs/perf-notes.md "Version 11"): down issues its weights before the PDL wait
 // (dec_moe_down_tc_early, default; GPTOSS_DOWN_EARLY=0: v7's dec_moe_down_tc). The router folded into
 // o_proj's last block (GPTOSS_ROUTER_FOLD) measured slower and was removed (code in git history at 6e46fd3).
-// v12 (DecodeV12Switches, docs/perf-notes.md "Version 12"): gate_up forms RMSNorm(h)·nw and stages its
-// tensor-core B operand before the PDL wait (dec_moe_gate_up_tc_early, opt-in GPTOSS_GATEUP_EARLY=1 until
-// measured; default: v7's dec_moe_gate_up_tc).
 import Core
 import Foundation
 
@@ -85,7 +82,6 @@ extension CUDABackend {
         let attnCounters = counters + 8
         let routerRows = v10.routerRows ?? ds.routerRows
         let v11 = DecodeV11Switches.current()
-        let v12 = DecodeV12Switches.current()
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -118,9 +114,7 @@ extension CUDABackend {
             try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            // v12 (GPTOSS_GATEUP_EARLY=1): x = RMSNorm(h)·nw staged before the wait. Valid because the router
-            // (which writes no h) is the kernel right before gate_up and o_proj, which wrote h, the one before it.
-            let gateUp = !ds.mf4TensorCores ? "dec_moe_gate_up" : v12.gateUpEarly ? "dec_moe_gate_up_tc_early" : "dec_moe_gate_up_tc"
+            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
             try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
@@ -191,20 +185,5 @@ struct DecodeV11Switches {
     static func current(env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV11Switches {
         let early = env["GPTOSS_DOWN_EARLY"].map { $0 == "1" } ?? downEarlyDefault
         return DecodeV11Switches(downEarly: early)
-    }
-}
-
-/// Decode v12 switch (docs/perf-notes.md "Version 12"), read from `env` so one binary A/B's it:
-///  - gateUpEarly (GPTOSS_GATEUP_EARLY=1/0): dec_moe_gate_up_tc_early reads h (written by o_proj two kernels
-///    back), forms RMSNorm(h)·nw and stages x_hi / x_lo in shared memory before griddepcontrol.wait; after
-///    the wait only topk_idx is read before the first weight group and the bias go out. Bit-identical act.
-///    Needs the router to run as its own kernel between o_proj and gate_up (true on every fused path).
-struct DecodeV12Switches {
-    let gateUpEarly: Bool
-
-    static let gateUpEarlyDefault = false   // not measured yet (prediction: H200 +2–4 % tok/s)
-
-    static func current(env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV12Switches {
-        DecodeV12Switches(gateUpEarly: env["GPTOSS_GATEUP_EARLY"].map { $0 == "1" } ?? gateUpEarlyDefault)
     }
 }

@@ -69,8 +69,7 @@ final class CUDABackendTests: XCTestCase {
     func testDecodeKernelsAreEmbedded() {
         let decode = KernelSources.all.first { $0.name == "decode.cu" }
         XCTAssertNotNil(decode)
-        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_gate_up_tc_early", "dec_moe_down_tc",
-                  "dec_moe_down_tc_early", "dec_logits_argmax"] {
+        for k in ["dec_qkv_rope", "dec_gemv_bf16", "dec_router_topk", "dec_moe_gate_up", "dec_moe_down", "dec_moe_gate_up_tc", "dec_moe_down_tc", "dec_logits_argmax"] {
             let t = decode?.text ?? ""
             XCTAssertTrue(t.contains("GPTOSS_KERNEL void \(k)(") || t.contains("GPTOSS_KERNEL void DEC_BF16_BOUNDS \(k)(")
                           || t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS \(k)("), k)
@@ -155,19 +154,6 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertFalse(DecodeV11Switches.current(env: ["GPTOSS_DOWN_EARLY": "0"]).downEarly)
         // Default (H100, docs/perf-notes.md "Version 11"): down early on.
         XCTAssertTrue(DecodeV11Switches.current(env: [:]).downEarly)
-    }
-
-    /// Decode v12 (DecodePath.swift DecodeV12Switches): the early gate_up kernel exists next to v7's, and
-    /// GPTOSS_GATEUP_EARLY selects it (off until measured on the device).
-    func testDecodeV12SwitchAndKernel() {
-        let t = KernelSources.all.first { $0.name == "decode.cu" }?.text ?? ""
-        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc_early("))
-        XCTAssertTrue(t.contains("GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc("))
-        XCTAssertTrue(DecodeV12Switches.current(env: ["GPTOSS_GATEUP_EARLY": "1"]).gateUpEarly)
-        XCTAssertFalse(DecodeV12Switches.current(env: ["GPTOSS_GATEUP_EARLY": "0"]).gateUpEarly)
-        XCTAssertFalse(DecodeV12Switches.current(env: ["GPTOSS_GATEUP_EARLY": "yes"]).gateUpEarly)
-        XCTAssertEqual(DecodeV12Switches.current(env: [:]).gateUpEarly, DecodeV12Switches.gateUpEarlyDefault)
-        XCTAssertFalse(DecodeV12Switches.gateUpEarlyDefault)
     }
 
     func testWeightBytesPerTokenMatchesSpec() {

@@ -7,8 +7,7 @@
 //                     f32_attention_sinks + f32_attention_combine)
 //   dec_gemv_bf16     o_proj (+bias) accumulated into h
 //   dec_router_topk   RMSNorm(h) → router (+bias) → top-k + softmax (last block)
-//   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU (v12 opt-in
-//                     dec_moe_gate_up_tc_early: the norm and x staging before the PDL wait)
+//   dec_moe_gate_up   RMSNorm(h) → the k experts' gate_up (+bias) → clamped SwiGLU
 //   dec_moe_down      the k experts' down (+bias) → weighted sum into h (last block of each row range;
 //                     v11 default dec_moe_down_tc_early: weights issued before the PDL wait)
 // and at the end dec_logits_argmax: RMSNorm(h) → lm_head → logits and the greedy token.
@@ -18,8 +17,6 @@
 // v11: dec_moe_down_tc_early (the default down) issues its weight group and bias before the PDL wait.
 // The router folded into o_proj (GPTOSS_ROUTER_FOLD) measured slower and was removed (docs/perf-notes.md
 // "Version 11"; code in git history at 6e46fd3).
-// v12: dec_moe_gate_up_tc_early (opt-in GPTOSS_GATEUP_EARLY=1) stages RMSNorm(h)·nw before the PDL wait
-// (h is two kernels old: o_proj → router → gate_up) and issues weights + bias right after it.
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -66,24 +63,18 @@ template <bool MF4> DEVI int chunk_start(int s, int S, int q) { return MF4 ? 16 
 template <bool MF4> struct Slice { static constexpr int NQ = MF4 ? 2 : 4, N = 8 * NQ, PER = N; };
 
 // xr = src[slice] (0 for threads past the end); with nw: xr = RMSNorm(src)·nw over all K (the sum of
-// squares is a block reduction; every thread of the block must call this). EARLY (for a src read before
-// griddepcontrol.wait, dec_moe_gate_up_tc_early): src read past L1 (__ldcg) and the nw slice issued with
-// it, before the reduction (same arithmetic).
-template <bool MF4, bool EARLY = false>
+// squares is a block reduction; every thread of the block must call this).
+template <bool MF4>
 DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict__ nw, int s, int S, int K,
                  float eps, float *red) {
     constexpr int NQ = Slice<MF4>::NQ;
     const bool on = s < S;
-    uint4 wpre[NQ];
-#pragma unroll
-    for (int q = 0; q < NQ; q++)
-        wpre[q] = EARLY && nw && on ? ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q))) : zero4();
 #pragma unroll
     for (int q = 0; q < NQ; q++) {
         float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
         if (on) {
             const float4 *p = (const float4 *)(src + chunk_start<MF4>(s, S, q));
-            if (EARLY) { a = __ldcg(p); b = __ldcg(p + 1); } else { a = p[0]; b = p[1]; }
+            a = p[0]; b = p[1];
         }
         xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
         xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
@@ -96,8 +87,8 @@ DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict
         const float inv = 1.0f / sqrtf(ss / (float)K + eps);
 #pragma unroll
         for (int q = 0; q < NQ; q++) {
-            uint4 w = wpre[q];
-            if (!EARLY && on) w = ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q)));
+            uint4 w = zero4();
+            if (on) w = ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q)));
             const u32 ww[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
             for (int e = 0; e < 4; e++) {
@@ -948,63 +939,6 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
         const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
         const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
-        gate = fminf(gate, limit);
-        up = fminf(fmaxf(up, -limit), limit);
-        const float glu = gate / (1.f + expf(-alpha * gate));
-        act[(i64)j * I + unit] = glu * (up + 1.f);
-    }
-}
-// dec_moe_gate_up_tc_early (decode v12, GPTOSS_GATEUP_EARLY; same arguments, grid and block as
-// dec_moe_gate_up_tc): forms x = RMSNorm(h)·nw and stages x_hi / x_lo in shared memory BEFORE
-// griddepcontrol.wait. h was last written by o_proj, two kernels back (o_proj → router → gate_up; the
-// router writes no h): the router's blocks trigger only after their own wait, which returns once o_proj has
-// completed and its writes are visible, so h is complete when this grid may start (the reasoning
-// dec_moe_down_tc_early uses for topk_idx); h is read with __ldcg (L2) and the nw slice goes out with it.
-// After the wait only topk_idx is read, then the first 16-row group's weights and the gate/up bias (cp.async
-// into shared memory: no register held through the product; v7 reads the bias after the product) go out at
-// once. A branch on the staged x after the staging barrier (pdl_wait_after) keeps ptxas from hoisting the
-// wait above the h loads (checked in the NVRTC 13.0 sm_90 SASS: h + nw loads, 3 barriers, ACQBULK, then the
-// topk_idx load). Same x, fragments, row sums and epilogue as v7: bit-identical act.
-// 4-byte global → shared copy (cp.async.ca, sm_80+) and the issuing thread's read of it after
-// cp.async.wait_all (the copy is visible to the thread that issued it; no barrier needed).
-DEVI void cp_async4_issue(u32 *dst, const void *src) {
-    const u32 d = (u32)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n cp.async.commit_group;" ::"r"(d), "l"(src) : "memory");
-}
-DEVI u32 cp_async4_read(const u32 *dst) {
-    asm volatile("cp.async.wait_all;" ::: "memory");
-    return *(volatile const u32 *)dst;
-}
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc_early(const float *__restrict__ h, const u16 *__restrict__ nw,
-                                   float eps, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ float scratch[DEC_WMAX];
-    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
-    __shared__ u32 bsh[DEC_RMAX / 2];   // [R/2] the units' (gate, up) bias pairs, bf16x2
-    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    {
-        float xr[16];
-        load_x<true, true>(xr, h, nw, s, S, H, eps, scratch);   // h: complete when this grid starts (above)
-        mf4tc_stage_x(xr, s, S, xs);   // ends with a barrier: block_sum's scratch is not read again
-        u32 dep = 0;
-#pragma unroll
-        for (int i = 0; i < 16; i++) dep ^= __float_as_uint(xr[i]);
-        pdl_wait_after(dep, scratch);   // the expert ids come from the previous kernel
-        pdl_trigger();
-    }
-    const int e = topk_idx[j];
-    const i64 rowBase = (i64)e * 2 * I + row0;
-    const int unit = row0 / 2 + s;
-    Mf4tcGroup q0;
-    mf4tc_load(q0, blocks, scales, rowBase, H, R, 0);
-    if (s < R / 2) cp_async4_issue(bsh + s, bias + (i64)e * 2 * I + 2 * unit);   // 2·unit is even: 4-byte aligned
-    mf4tc_block_rows_first(q0, blocks, scales, rowBase, H, R, xs, red);
-    if (s < R / 2) {
-        const u32 b2 = cp_async4_read(bsh + s);
-        const float bg = bf16_lo(b2), bu = bf16_hi(b2);
         float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
         gate = fminf(gate, limit);
         up = fminf(fmaxf(up, -limit), limit);
