@@ -95,6 +95,8 @@ public final class CUDADevice {
         try driver.check(driver.cuDevicePrimaryCtxRetain(&context, dev), "cuDevicePrimaryCtxRetain")
         try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
         try driver.check(driver.cuStreamCreate(&stream, 1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate")
+        supportsProgrammaticLaunch = cc.major >= 9 && driver.cuLaunchKernelEx != nil
+            && ProcessInfo.processInfo.environment["GPTOSS_PDL"] != "0"
     }
 
     deinit {
@@ -198,10 +200,10 @@ public final class CUDADevice {
     /// not switched off with GPTOSS_PDL=0. On by default since decode v10 (docs/perf-notes.md "Version 10b"):
     /// once the weight loads really precede griddepcontrol.wait, PDL is worth +7 % on the H200 (v10 533–539
     /// tok/s with it, 501 without; v6, whose wait ptxas hoisted above its loads, gained ≈ 2 %).
-    public var supportsProgrammaticLaunch: Bool {
-        computeCapability.major >= 9 && driver.cuLaunchKernelEx != nil
-            && ProcessInfo.processInfo.environment["GPTOSS_PDL"] != "0"
-    }
+    /// Read once at init: Foundation rebuilds the whole environment dictionary on every
+    /// `ProcessInfo.environment` access (≈ 150 µs on the device host), and this is asked on every launch
+    /// (eager decode without graphs ran at 40 tok/s instead of ~300 because of it).
+    public let supportsProgrammaticLaunch: Bool
 
     /// Launches kernel `name` on the stream. The argument list must match the kernel's parameters.
     /// `programmatic`: the kernel may start before the previous one on the stream finishes (it must call

@@ -24,6 +24,11 @@ final class DecodeScratch {
     /// The MXFP4 expert products on tensor cores (dec_moe_gate_up_tc / dec_moe_down_tc); GPTOSS_MF4TC=0: off.
     let mf4TensorCores: Bool
 
+    /// The v10 / v11 switches, read from the environment on the first step and kept (an environment read
+    /// costs ≈ 150 µs; eager steps without graphs encode every step).
+    var smallKernels: DecodeSmallKernels?
+    var v11Switches: DecodeV11Switches?
+
     /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
     private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
 
@@ -78,10 +83,12 @@ extension CUDABackend {
         let counters = ds.counters.pointer
         let routerCounter = counters, logitCounter = counters + 4, downCounters = counters + 64
         // v10 (DecodeSmallKernels below): dec_attention's per-KV-head tickets are counters[2 ..< 2 + nKV].
-        let v10 = DecodeSmallKernels.current(nH: nH, nKV: nKV, headDim: d, splitCapacity: splitRows * maxSplit)
+        let v10 = ds.smallKernels ?? DecodeSmallKernels.current(nH: nH, nKV: nKV, headDim: d, splitCapacity: splitRows * maxSplit)
+        ds.smallKernels = v10
         let attnCounters = counters + 8
         let routerRows = v10.routerRows ?? ds.routerRows
-        let v11 = DecodeV11Switches.current()
+        let v11 = ds.v11Switches ?? DecodeV11Switches.current()
+        ds.v11Switches = v11
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
