@@ -49,28 +49,7 @@ GPTOSS_KERNEL void f32_attention_sinks(const float *__restrict__ q, int ldq, con
             vs[j * d + c] = vbase[(i64)(u0 + j) * kvw + c];
         }
         __syncthreads();
-        float s = GPTOSS_NEG_INF;
-        if (lane < n) {
-            const float *qh = qs + w * d, *kr = ks + lane * (d + 1);
-            float dot = 0.f;
-            for (int c = 0; c < d; c++) dot = fmaf(qh[c], kr[c], dot);
-            s = dot * scale;
-        }
-        const float mnew = fmaxf(m, warp_max(s));
-        const float corr = expf(m - mnew);   // m = -inf, mnew finite -> 0
-        const float p = lane < n ? expf(s - mnew) : 0.f;
-        l = l * corr + warp_sum(p);
-#pragma unroll
-        for (int j = 0; j < ATT_MAXD / WARP; j++) o[j] *= corr;
-        for (int j = 0; j < n; j++) {
-            const float pj = shfl_idx(p, j);
-#pragma unroll
-            for (int jd = 0; jd < ATT_MAXD / WARP; jd++) {
-                const int c = lane + jd * WARP;
-                if (c < d) o[jd] = fmaf(pj, vs[j * d + c], o[jd]);
-            }
-        }
-        m = mnew;
+        softmax_tile<ATT_MAXD>(qs + w * d, ks, vs, n, d, scale, lane, m, l, o);
     }
     if (nsplit == 1) {
         const float inv = 1.f / l;

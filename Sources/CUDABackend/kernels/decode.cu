@@ -62,15 +62,12 @@ DEVI uint4 zero4() { return make_uint4(0u, 0u, 0u, 0u); }
 template <bool MF4> DEVI int chunk_start(int s, int S, int q) { return MF4 ? 16 * s + 8 * q : 8 * (s + S * q); }
 template <bool MF4> struct Slice { static constexpr int NQ = MF4 ? 2 : 4, N = 8 * NQ, PER = N; };
 
-// xr = src[slice] (0 for threads past the end); with nw: xr = RMSNorm(src)·nw over all K (the sum of
-// squares is a block reduction; every thread of the block must call this).
+// xr = src[slice]: NQ chunks of 8 floats at chunk_start (0 for threads past the end).
 template <bool MF4>
-DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict__ nw, int s, int S, int K,
-                 float eps, float *red) {
-    constexpr int NQ = Slice<MF4>::NQ;
+DEVI void load_slice(float *xr, const float *__restrict__ src, int s, int S) {
     const bool on = s < S;
 #pragma unroll
-    for (int q = 0; q < NQ; q++) {
+    for (int q = 0; q < Slice<MF4>::NQ; q++) {
         float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
         if (on) {
             const float4 *p = (const float4 *)(src + chunk_start<MF4>(s, S, q));
@@ -79,23 +76,38 @@ DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict
         xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
         xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
     }
-    if (nw) {
-        float ss = 0.f;
+}
+// xr = RMSNorm(xr)·nw over all K: the sum of squares is a block reduction (every thread of the block must
+// call this); nwq(q) gives chunk q's 8 bf16 norm weights (fetched after the reduction, as before).
+template <bool MF4, typename NormChunk>
+DEVI void apply_norm(float *xr, NormChunk nwq, int K, float eps, float *red) {
+    constexpr int NQ = Slice<MF4>::NQ;
+    float ss = 0.f;
 #pragma unroll
-        for (int i = 0; i < 8 * NQ; i++) ss += xr[i] * xr[i];
-        ss = block_sum(ss, red);
-        const float inv = 1.0f / sqrtf(ss / (float)K + eps);
+    for (int i = 0; i < 8 * NQ; i++) ss += xr[i] * xr[i];
+    ss = block_sum(ss, red);
+    const float inv = 1.0f / sqrtf(ss / (float)K + eps);
 #pragma unroll
-        for (int q = 0; q < NQ; q++) {
-            uint4 w = zero4();
-            if (on) w = ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q)));
-            const u32 ww[4] = {w.x, w.y, w.z, w.w};
+    for (int q = 0; q < NQ; q++) {
+        const uint4 w = nwq(q);
+        const u32 ww[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                xr[8 * q + 2 * e] = (xr[8 * q + 2 * e] * inv) * bf16_lo(ww[e]);
-                xr[8 * q + 2 * e + 1] = (xr[8 * q + 2 * e + 1] * inv) * bf16_hi(ww[e]);
-            }
+        for (int e = 0; e < 4; e++) {
+            xr[8 * q + 2 * e] = (xr[8 * q + 2 * e] * inv) * bf16_lo(ww[e]);
+            xr[8 * q + 2 * e + 1] = (xr[8 * q + 2 * e + 1] * inv) * bf16_hi(ww[e]);
         }
+    }
+}
+// xr = src[slice] (0 for threads past the end); with nw: xr = RMSNorm(src)·nw over all K (the sum of
+// squares is a block reduction; every thread of the block must call this).
+template <bool MF4>
+DEVI void load_x(float *xr, const float *__restrict__ src, const u16 *__restrict__ nw, int s, int S, int K,
+                 float eps, float *red) {
+    load_slice<MF4>(xr, src, s, S);
+    if (nw) {
+        const bool on = s < S;
+        apply_norm<MF4>(xr, [&](int q) { return on ? ld_nc_u4((const uint4 *)(nw + chunk_start<MF4>(s, S, q))) : zero4(); },
+                        K, eps, red);
     }
 }
 
@@ -223,33 +235,8 @@ DEVI void bf16_norm_prefetch(uint4 (&wn)[4], const u16 *__restrict__ nw, int s, 
 // As load_x<false>, with the nw slice already in registers (hasNorm: apply it).
 DEVI void bf16_load_x2(float (&xr)[32], const float *__restrict__ src, const uint4 (&wn)[4], bool hasNorm, int s,
                        int S, int K, float eps, float *red) {
-    const bool on = s < S;
-#pragma unroll
-    for (int q = 0; q < 4; q++) {
-        float4 a = make_float4(0.f, 0.f, 0.f, 0.f), b = a;
-        if (on) {
-            const float4 *p = (const float4 *)(src + chunk_start<false>(s, S, q));
-            a = p[0]; b = p[1];
-        }
-        xr[8 * q + 0] = a.x; xr[8 * q + 1] = a.y; xr[8 * q + 2] = a.z; xr[8 * q + 3] = a.w;
-        xr[8 * q + 4] = b.x; xr[8 * q + 5] = b.y; xr[8 * q + 6] = b.z; xr[8 * q + 7] = b.w;
-    }
-    if (hasNorm) {
-        float ss = 0.f;
-#pragma unroll
-        for (int i = 0; i < 32; i++) ss += xr[i] * xr[i];
-        ss = block_sum(ss, red);
-        const float inv = 1.0f / sqrtf(ss / (float)K + eps);
-#pragma unroll
-        for (int q = 0; q < 4; q++) {
-            const u32 ww[4] = {wn[q].x, wn[q].y, wn[q].z, wn[q].w};
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                xr[8 * q + 2 * e] = (xr[8 * q + 2 * e] * inv) * bf16_lo(ww[e]);
-                xr[8 * q + 2 * e + 1] = (xr[8 * q + 2 * e + 1] * inv) * bf16_hi(ww[e]);
-            }
-        }
-    }
+    load_slice<false>(xr, src, s, S);
+    if (hasNorm) apply_norm<false>(xr, [&](int q) { return wn[q]; }, K, eps, red);
 }
 // bf16_block_rows with both buffers already loaded (bf16_first2): each buffer is refilled right after its
 // math, so two groups stay in flight to the end. Same row order and sums as bf16_block_rows.
@@ -714,28 +701,7 @@ GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restri
             *(float4 *)(vs + j * d + c) = vv;
         }
         __syncthreads();
-        float sc = GPTOSS_NEG_INF;
-        if (lane < n) {
-            const float *qh = qs + w * d, *kr = ks + lane * (d + 1);
-            float dot = 0.f;
-            for (int c = 0; c < d; c++) dot = fmaf(qh[c], kr[c], dot);
-            sc = dot * scale;
-        }
-        const float mnew = fmaxf(m, warp_max(sc));
-        const float corr = expf(m - mnew);   // m = -inf, mnew finite -> 0
-        const float p = lane < n ? expf(sc - mnew) : 0.f;
-        l = l * corr + warp_sum(p);
-#pragma unroll
-        for (int j = 0; j < ATT_MAXD_DEC / WARP; j++) o[j] *= corr;
-        for (int j = 0; j < n; j++) {
-            const float pj = shfl_idx(p, j);
-#pragma unroll
-            for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
-                const int c = lane + jd * WARP;
-                if (c < d) o[jd] = fmaf(pj, vs[j * d + c], o[jd]);
-            }
-        }
-        m = mnew;
+        softmax_tile<ATT_MAXD_DEC>(qs + w * d, ks, vs, n, d, scale, lane, m, l, o);
     }
     if (ns == 1) {
         const float inv = 1.f / l;

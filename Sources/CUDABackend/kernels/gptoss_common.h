@@ -118,3 +118,35 @@ DEVI void warp_router_topk(const float v[8], int E, int k, int lane, int *idx, f
     }
     *idx = myidx; *w = mine; *sum = s;
 }
+
+// ---- attention ------------------------------------------------------------------------------------
+// One key tile of online softmax for the query head a warp owns (shared by f32_attention_sinks and
+// dec_attention): qh [d] the query, ks [n, d + 1] the keys (padded rows), vs [n, d] the values; lane j < n
+// scores key j. Updates the running max m, normalizer l and the lane-strided output o (dims lane,
+// lane + 32, ...) in place. MAXD: the head_dim limit the caller sized o for.
+template <int MAXD>
+DEVI void softmax_tile(const float *qh, const float *ks, const float *vs, int n, int d, float scale, int lane,
+                       float &m, float &l, float (&o)[MAXD / WARP]) {
+    float sc = GPTOSS_NEG_INF;
+    if (lane < n) {
+        const float *kr = ks + lane * (d + 1);
+        float dot = 0.f;
+        for (int c = 0; c < d; c++) dot = fmaf(qh[c], kr[c], dot);
+        sc = dot * scale;
+    }
+    const float mnew = fmaxf(m, warp_max(sc));
+    const float corr = expf(m - mnew);   // m = -inf, mnew finite -> 0
+    const float p = lane < n ? expf(sc - mnew) : 0.f;
+    l = l * corr + warp_sum(p);
+#pragma unroll
+    for (int j = 0; j < MAXD / WARP; j++) o[j] *= corr;
+    for (int j = 0; j < n; j++) {
+        const float pj = shfl_idx(p, j);
+#pragma unroll
+        for (int jd = 0; jd < MAXD / WARP; jd++) {
+            const int c = lane + jd * WARP;
+            if (c < d) o[jd] = fmaf(pj, vs[j * d + c], o[jd]);
+        }
+    }
+    m = mnew;
+}
