@@ -29,6 +29,13 @@ int gk_set_level(int level);
 /// ignored. Returns the value now in use.
 int gk_set_bf16_decode_rows(int rows);
 
+/// A task of gk_pool_run: `task` in 0 ..< tasks, each run exactly once, on any thread.
+typedef void (*gk_task_fn)(void *ctx, int task);
+/// Runs fn(ctx, 0 ..< tasks) on the calling thread and up to threads − 1 spinning pool workers
+/// (pool.c); returns when all are done. Returns -1 without running anything when the pool is in use
+/// by another thread or threads exceeds the online CPUs (the caller then runs the tasks its own way).
+int gk_pool_run(int threads, int tasks, gk_task_fn fn, void *ctx);
+
 /// bf16 weights: w [rows, ldw] (bf16 bits), x [ntok, ldx] f32, bias [rows] bf16 bits or NULL,
 /// out [ntok, ldo] f32 (columns 0 ..< rows written).
 void gk_bf16_gemm(const uint16_t *w, long ldw, int rows, int cols,
