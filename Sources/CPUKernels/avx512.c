@@ -53,6 +53,26 @@ INLINE void bf16_tile(const int R, const int T, const uint16_t *w, long ldw, int
     }
 BF16_TILE(4, 1) BF16_TILE(4, 2) BF16_TILE(4, 3) BF16_TILE(4, 4) BF16_TILE(4, 5) BF16_TILE(4, 6)
 BF16_TILE(1, 1) BF16_TILE(1, 2) BF16_TILE(1, 3) BF16_TILE(1, 4) BF16_TILE(1, 5) BF16_TILE(1, 6)
+/// S rows ldp apart, one token: each row's arithmetic is exactly bf16_tile(1, 1)'s (one accumulator,
+/// 16-wide FMAs in column order, the same masked tail, the same final reduction).
+INLINE void bf16_far(const int S, const uint16_t *w, long ldp, int cols, const float *x, float *res) {
+    __m512 acc[4];
+    for (int i = 0; i < S; i++) acc[i] = _mm512_setzero_ps();
+    int c = 0;
+    for (; c + 16 <= cols; c += 16) {
+        __m512 xv = _mm512_loadu_ps(x + c);
+        for (int i = 0; i < S; i++) acc[i] = _mm512_fmadd_ps(bf16x16(w + i * ldp + c), xv, acc[i]);
+    }
+    if (c < cols) {
+        __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);
+        __m512 xv = _mm512_maskz_loadu_ps(m, x + c);
+        for (int i = 0; i < S; i++) acc[i] = _mm512_fmadd_ps(bf16x16_mask(w + i * ldp + c, m), xv, acc[i]);
+    }
+    for (int i = 0; i < S; i++) res[i] = _mm512_reduce_add_ps(acc[i]);
+}
+static void bf16_far2(const uint16_t *w, long ldp, int cols, const float *x, float *res) { bf16_far(2, w, ldp, cols, x, res); }
+static void bf16_far4(const uint16_t *w, long ldp, int cols, const float *x, float *res) { bf16_far(4, w, ldp, cols, x, res); }
+
 typedef void (*bf16_tile_fn)(const uint16_t *, long, int, const float *, long, float *);
 static const bf16_tile_fn bf16_tiles4[7] = {0, bf16_tile_4_1, bf16_tile_4_2, bf16_tile_4_3, bf16_tile_4_4, bf16_tile_4_5, bf16_tile_4_6};
 static const bf16_tile_fn bf16_tiles1[7] = {0, bf16_tile_1_1, bf16_tile_1_2, bf16_tile_1_3, bf16_tile_1_4, bf16_tile_1_5, bf16_tile_1_6};
@@ -61,9 +81,24 @@ void gk_bf16_gemm_avx512(const uint16_t *w, long ldw, int rows, int cols, const 
                          const uint16_t *bias, float *out, long ldo) {
     float res[24];
     if (ntok == 1) {
-        // Decode: one row at a time, so the weights stream as one sequential read (four interleaved
-        // row streams read at about half the bandwidth on Zen 4); same arithmetic as the 4-row tiles.
-        for (int r = 0; r < rows; r++) {
+        // Decode: each row streams as one sequential read (four interleaved adjacent-row streams read
+        // at about half the bandwidth on Zen 4); same arithmetic as the 4-row tiles. With
+        // gk_bf16_decode_rows = S > 1, rows r + i·(rows/S), i < S, go together: S far-apart
+        // sequential streams whose S independent FMA chains share the x loads (one row's single
+        // accumulator chain is bound by the FMA latency, 16 weights per 4 cycles).
+        int S = gk_bf16_decode_rows;
+        int part = S > 1 ? rows / S : 0;
+        if (part > 0) {
+            for (int r = 0; r < part; r++) {
+                if (S == 4) bf16_far4(w + (long)r * ldw, (long)part * ldw, cols, x, res);
+                else bf16_far2(w + (long)r * ldw, (long)part * ldw, cols, x, res);
+                for (int i = 0; i < S; i++) {
+                    int ri = r + i * part;
+                    out[ri] = res[i] + (bias ? gk_bf16(bias[ri]) : 0.0f);
+                }
+            }
+        }
+        for (int r = part * (S > 1 ? S : 0); r < rows; r++) {
             bf16_tile_1_1(w + (long)r * ldw, ldw, cols, x, ldx, res);
             out[r] = res[0] + (bias ? gk_bf16(bias[r]) : 0.0f);
         }

@@ -17,6 +17,7 @@ static float e8m0_init(int s) {
 }
 float gk_e8m0[256];   // filled on first use by detect() (constant after that)
 
+int gk_bf16_decode_rows = 2;
 static int detected = -1;
 static int current = -1;
 
@@ -36,10 +37,17 @@ static void detect(void) {
     const char *env = getenv("GPTOSS_CPU_LEVEL");   // e.g. GPTOSS_CPU_LEVEL=1 to time the AVX2 path
     current = level;
     if (env && env[0] >= '0' && env[0] <= '3' && env[0] - '0' < level) current = env[0] - '0';
+    const char *rows = getenv("GPTOSS_CPU_BF16_ROWS");   // A/B switch for the bf16 decode GEMV
+    if (rows && (rows[0] == '1' || rows[0] == '2' || rows[0] == '4')) gk_bf16_decode_rows = rows[0] - '0';
     detected = level;
 }
 
 int gk_detected_level(void) { detect(); return detected; }
+int gk_set_bf16_decode_rows(int rows) {
+    detect();
+    if (rows == 1 || rows == 2 || rows == 4) gk_bf16_decode_rows = rows;
+    return gk_bf16_decode_rows;
+}
 int gk_level(void) { detect(); return current; }
 int gk_set_level(int level) {
     detect();

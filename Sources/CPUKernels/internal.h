@@ -16,6 +16,9 @@ static inline float gk_bf16(uint16_t b) {
 extern const float gk_fp4_values[16];
 /// E8M0 byte → 2^(s−127): 0 → 2^−127 (subnormal), 255 → +inf (as Core's MXFP4.scale).
 extern float gk_e8m0[256];
+/// Rows per pass of the AVX-512 bf16 decode GEMV (1, 2 or 4 far-apart rows; GPTOSS_CPU_BF16_ROWS,
+/// read once by the level detection).
+extern int gk_bf16_decode_rows;
 
 #define GK_DECLARE(isa)                                                                          \
     void gk_bf16_gemm_##isa(const uint16_t *w, long ldw, int rows, int cols, const float *x,     \

@@ -74,6 +74,35 @@ final class FastKernelTests: XCTestCase {
         }
     }
 
+    /// The decode GEMV (one token) gives the same bits whether it takes 1, 2 or 4 far-apart rows per
+    /// pass, and the same bits as the batched tiles give that token (so batching stays bit-exact).
+    func testBF16DecodeRowsPerPassBitIdentical() {
+        defer { gk_set_bf16_decode_rows(2) }
+        var rng = TestRNG(state: 11)
+        for (rows, cols) in [(1, 16), (3, 40), (7, 100), (9, 2880), (130, 288), (261, 96)] {
+            let w = (0..<(rows * cols)).map { _ in BF16.fromFloat(rng.float()) }
+            let bias = (0..<rows).map { _ in BF16.fromFloat(rng.float()) }
+            let x = (0..<cols).map { _ in rng.float() }
+            let x3 = x + (0..<(2 * cols)).map { _ in rng.float() }   // 3 tokens, the first is x
+            for level in levels {
+                XCTAssertEqual(gk_set_level(level), level)
+                func run(_ tokens: Int, _ xs: [Float]) -> [Float] {
+                    var out = [Float](repeating: .nan, count: tokens * rows)
+                    out.withUnsafeMutableBufferPointer { op in
+                        gk_bf16_gemm(w, cols, Int32(rows), Int32(cols), xs, cols, Int32(tokens), bias, op.baseAddress, rows)
+                    }
+                    return out
+                }
+                let batched = Array(run(3, x3)[0..<rows])
+                for s in [Int32(1), 2, 4] {
+                    XCTAssertEqual(gk_set_bf16_decode_rows(s), s)
+                    let one = run(1, x)
+                    XCTAssertEqual(one.map(\.bitPattern), batched.map(\.bitPattern), "level \(level), \(s) rows per pass, \(rows)×\(cols)")
+                }
+            }
+        }
+    }
+
     /// gk_mxfp4_prepare each token's x at the current level, then gk_mxfp4_gemm: out [tokens, rows].
     func mxfp4Gemm(_ blocks: [UInt8], _ scales: [UInt8], rows: Int, cols: Int, x: [Float], tokens: Int,
                    bias: [UInt16]? = nil) -> [Float] {

@@ -24,6 +24,17 @@ int gk_detected_level(void);
 /// Forces a level (tests compare every level the CPU supports); clamped to the detected level.
 /// Returns the level now in use.
 int gk_set_level(int level);
+/// Rows per pass of the AVX-512 bf16 decode GEMV (one token): 1, 2 (default) or 4 far-apart rows
+/// (GPTOSS_CPU_BF16_ROWS at start-up); every choice gives bit-identical results. Other values are
+/// ignored. Returns the value now in use.
+int gk_set_bf16_decode_rows(int rows);
+
+/// A task of gk_pool_run: `task` in 0 ..< tasks, each run exactly once, on any thread.
+typedef void (*gk_task_fn)(void *ctx, int task);
+/// Runs fn(ctx, 0 ..< tasks) on the calling thread and up to threads − 1 spinning pool workers
+/// (pool.c); returns when all are done. Returns -1 without running anything when the pool is in use
+/// by another thread or threads exceeds the online CPUs (the caller then runs the tasks its own way).
+int gk_pool_run(int threads, int tasks, gk_task_fn fn, void *ctx);
 
 /// bf16 weights: w [rows, ldw] (bf16 bits), x [ntok, ldx] f32, bias [rows] bf16 bits or NULL,
 /// out [ntok, ldo] f32 (columns 0 ..< rows written).
