@@ -136,6 +136,10 @@ DEVI void smp_add_mass(SmpShared &s, u32 bin, u64 v) {
     if (l3) atomicAdd(&s.hlimb[3][bin], l3);
 }
 
+// Zeroes the 256 count bins and the four mass limbs of each (the block's threads share the work).
+DEVI void smp_hist_clear(SmpShared &s, int tid) {
+    for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hlimb[0][j] = s.hlimb[1][j] = s.hlimb[2][j] = s.hlimb[3][j] = 0; }
+}
 // Warp-convergent histogram add: every lane calls it; active lanes add 1 (and q when withMass) to
 // bin `bin`. Lanes sharing a bin are combined first (one atomic per distinct bin when a warp's
 // elements fall into ≤ 4 bins, as in the first radix passes where most keys share their top byte).
@@ -349,7 +353,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         u32 prefix = 0, mask = 0, need = (u32)P.top_k, tieTotal = 0;
         for (int pass = 0; pass < 4; pass++) {
             const int shift = 24 - 8 * pass;
-            for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hlimb[0][j] = s.hlimb[1][j] = s.hlimb[2][j] = s.hlimb[3][j] = 0; }
+            smp_hist_clear(s, tid);
             __syncthreads();
             for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
                 const int i = i0 + tid;
@@ -386,7 +390,7 @@ GPTOSS_KERNEL void __launch_bounds__(SMP_THREADS) f32_sample(const float *__rest
         double theta = 0;
         for (int pass = 0; pass < 4; pass++) {
             const int shift = 24 - 8 * pass;
-            for (int j = tid; j < 256; j += SMP_THREADS) { s.hcnt[j] = 0; s.hlimb[0][j] = s.hlimb[1][j] = s.hlimb[2][j] = s.hlimb[3][j] = 0; }
+            smp_hist_clear(s, tid);
             __syncthreads();
             // Zero-weight tokens can never be where the running mass first reaches theta: skipped.
             for (int i0 = 0; i0 < V; i0 += SMP_THREADS) {
