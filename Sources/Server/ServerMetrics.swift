@@ -72,53 +72,43 @@ public final class ServerMetrics: @unchecked Sendable {
                 sample(name + "_count", labels, String(h.count))
             }
         }
+        // A metric with one unlabelled (or fixed-label) sample: its HELP/TYPE header and the value.
+        func single<V: BinaryInteger>(_ name: String, _ type: String, _ help: String, labels: [(String, String)] = [],
+                                       _ value: V) {
+            header(name, type, help)
+            sample(name, labels, String(value))
+        }
 
         header("gptoss_http_requests_total", "counter", "HTTP requests answered, by route and status code.")
         for key in requests.keys.sorted(by: { ($0.route, $0.status) < ($1.route, $1.status) }) {
             sample("gptoss_http_requests_total", [("route", key.route), ("status", String(key.status))],
                    String(requests[key] ?? 0))
         }
-        header("gptoss_http_requests_in_flight", "gauge", "HTTP requests being answered now.")
-        sample("gptoss_http_requests_in_flight", [], String(inFlight))
+        single("gptoss_http_requests_in_flight", "gauge", "HTTP requests being answered now.", inFlight)
         histogram("gptoss_http_request_duration_seconds",
                   "Request start to last byte of the response (whole stream for SSE), by route.",
                   latency.keys.sorted().map { ([("route", $0)], latency[$0]!) })
-        header("gptoss_client_disconnects_total", "counter", "Requests cancelled because the client went away.")
-        sample("gptoss_client_disconnects_total", [], String(disconnects))
-        header("gptoss_stop_string_matches_total", "counter", "Generations ended by a `stop` string.")
-        sample("gptoss_stop_string_matches_total", [], String(stopHits))
+        single("gptoss_client_disconnects_total", "counter", "Requests cancelled because the client went away.", disconnects)
+        single("gptoss_stop_string_matches_total", "counter", "Generations ended by a `stop` string.", stopHits)
 
-        header("gptoss_engine_requests_submitted_total", "counter", "Requests the engine accepted.")
-        sample("gptoss_engine_requests_submitted_total", [], String(m.requestsSubmitted))
-        header("gptoss_engine_requests_rejected_total", "counter", "Requests the engine refused (invalid or shutting down).")
-        sample("gptoss_engine_requests_rejected_total", [], String(m.requestsRejected))
-        header("gptoss_engine_requests_failed_total", "counter", "Requests ended by a backend failure.")
-        sample("gptoss_engine_requests_failed_total", [], String(m.requestsFailed))
+        single("gptoss_engine_requests_submitted_total", "counter", "Requests the engine accepted.", m.requestsSubmitted)
+        single("gptoss_engine_requests_rejected_total", "counter", "Requests the engine refused (invalid or shutting down).", m.requestsRejected)
+        single("gptoss_engine_requests_failed_total", "counter", "Requests ended by a backend failure.", m.requestsFailed)
         header("gptoss_engine_requests_finished_total", "counter", "Requests finished, by reason.")
         for reason in [FinishReason.stop, .length, .cancelled] {
             sample("gptoss_engine_requests_finished_total", [("reason", reason.rawValue)],
                    String(m.requestsFinished[reason] ?? 0))
         }
-        header("gptoss_prompt_tokens_total", "counter", "Prompt tokens submitted.")
-        sample("gptoss_prompt_tokens_total", [("model", model)], String(m.promptTokens))
-        header("gptoss_generation_tokens_total", "counter", "Tokens sampled.")
-        sample("gptoss_generation_tokens_total", [("model", model)], String(m.generatedTokens))
-        header("gptoss_engine_steps_total", "counter", "Backend steps run.")
-        sample("gptoss_engine_steps_total", [], String(m.steps))
-        header("gptoss_engine_step_tokens_total", "counter", "Tokens fed through backend steps (prefill + decode).")
-        sample("gptoss_engine_step_tokens_total", [], String(m.stepTokens))
-        header("gptoss_queue_length", "gauge", "Requests waiting for a KV slot.")
-        sample("gptoss_queue_length", [], String(m.queueLength))
-        header("gptoss_active_sequences", "gauge", "Requests holding a KV slot.")
-        sample("gptoss_active_sequences", [], String(m.activeSequences))
-        header("gptoss_kv_slots", "gauge", "KV slots (sequences that can run at once).")
-        sample("gptoss_kv_slots", [], String(m.maxSlots))
-        header("gptoss_kv_slots_in_use", "gauge", "KV slots held by running requests.")
-        sample("gptoss_kv_slots_in_use", [], String(m.activeSequences))
-        header("gptoss_kv_tokens_in_use", "gauge", "Tokens held in KV caches.")
-        sample("gptoss_kv_tokens_in_use", [], String(m.kvTokensInUse))
-        header("gptoss_kv_tokens_capacity", "gauge", "Tokens all KV slots can hold.")
-        sample("gptoss_kv_tokens_capacity", [], String(m.kvTokenCapacity))
+        single("gptoss_prompt_tokens_total", "counter", "Prompt tokens submitted.", labels: [("model", model)], m.promptTokens)
+        single("gptoss_generation_tokens_total", "counter", "Tokens sampled.", labels: [("model", model)], m.generatedTokens)
+        single("gptoss_engine_steps_total", "counter", "Backend steps run.", m.steps)
+        single("gptoss_engine_step_tokens_total", "counter", "Tokens fed through backend steps (prefill + decode).", m.stepTokens)
+        single("gptoss_queue_length", "gauge", "Requests waiting for a KV slot.", m.queueLength)
+        single("gptoss_active_sequences", "gauge", "Requests holding a KV slot.", m.activeSequences)
+        single("gptoss_kv_slots", "gauge", "KV slots (sequences that can run at once).", m.maxSlots)
+        single("gptoss_kv_slots_in_use", "gauge", "KV slots held by running requests.", m.activeSequences)
+        single("gptoss_kv_tokens_in_use", "gauge", "Tokens held in KV caches.", m.kvTokensInUse)
+        single("gptoss_kv_tokens_capacity", "gauge", "Tokens all KV slots can hold.", m.kvTokenCapacity)
         histogram("gptoss_queue_wait_seconds", "Submit to admission into a KV slot.", [([], m.queueWait)])
         histogram("gptoss_time_to_first_token_seconds", "Submit to first sampled token.", [([], m.timeToFirstToken)])
         histogram("gptoss_request_latency_seconds", "Submit to finish, for requests that finished.",
