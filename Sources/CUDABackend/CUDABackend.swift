@@ -31,6 +31,8 @@ public final class CUDABackend: Backend {
     public let device: CUDADevice
     public var loadStats: LoadStats { weights.stats }
     let options: CUDABackendOptions
+    /// GPTOSS_GRAPH_REPEAT (measurement only; see run(chunk:)); read once.
+    private let graphRepeat = max(1, ProcessInfo.processInfo.environment["GPTOSS_GRAPH_REPEAT"].flatMap { Int($0) } ?? 1)
     let weights: DeviceWeights
     let rope: RotaryEmbedding
 
@@ -236,7 +238,10 @@ public final class CUDABackend: Backend {
                 g = try device.capture { try encode(T: T, R: R, B: B, queryTiles: nq) }
                 graphs[T] = g
             }
-            try device.launchGraph(g)
+            // GPTOSS_GRAPH_REPEAT=N (measurement only): replay the step N times back to back (same inputs,
+            // same outputs), so N·(GPU step) + (host gap) is timed: separates the host's per-step gap from
+            // the GPU's step time (docs/perf-notes.md "Version 13").
+            for _ in 0..<graphRepeat { try device.launchGraph(g) }
         } else {
             try encode(T: T, R: R, B: B, queryTiles: nq)
         }

@@ -28,6 +28,10 @@ final class DecodeScratch {
     /// costs ≈ 150 µs; eager steps without graphs encode every step).
     var smallKernels: DecodeSmallKernels?
     var v11Switches: DecodeV11Switches?
+    var v13Switches: DecodeV13Switches?
+    /// GPTOSS_DECODE_SKIP (measurement only; see encodeDecodeStep).
+    let skipKernels: Set<String> = Set((ProcessInfo.processInfo.environment["GPTOSS_DECODE_SKIP"] ?? "")
+        .split(separator: ",").map(String.init))
 
     /// Rows per block of each product (chosen so grids divide the shapes and fill the GPU).
     private(set) var qkvPairs: Int, oRows: Int, routerRows: Int, gateUpRows: Int, downRows: Int, logitRows: Int
@@ -89,17 +93,24 @@ extension CUDABackend {
         let routerRows = v10.routerRows ?? ds.routerRows
         let v11 = ds.v11Switches ?? DecodeV11Switches.current()
         ds.v11Switches = v11
+        // GPTOSS_DECODE_SKIP=qkv,attention,o,router,gate_up,down (measurement only: results are wrong):
+        // leaves those launches out, so a timing shows each kernel's marginal cost in the PDL chain.
+        let skip = ds.skipKernels
+        let v13 = ds.v13Switches ?? DecodeV13Switches.current(hidden: H, intermediate: I, gateUpRows: ds.gateUpRows,
+                                                              downRows: ds.downRows, experts: K)
+        ds.v13Switches = v13
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
             let kc = kCache.at(l * layerKV), vc = vCache.at(l * layerKV)
             let jr = ds.qkvPairs
-            try dev.launch(v10.name("dec_qkv_rope"), grid: ((nH + 2 * nKV) * (d / 2 / jr), 1, 1), block: xsBlock(H), programmatic: true,
+            if !skip.contains("qkv") { try dev.launch(v10.name("dec_qkv_rope"), grid: ((nH + 2 * nKV) * (d / 2 / jr), 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.inputNorm), .f32(eps), .ptr(lw.qkv), .ptr(lw.qkvBias), .ptr(qkv.pointer),
                             .ptr(invFreq.pointer), .f32(rope.attentionFactor), .ptr(kc), .ptr(vc), .ptr(pos), .ptr(slot),
-                            .int(maxContext), .int(H), .int(nH), .int(nKV), .int(d), .int(jr)])
+                            .int(maxContext), .int(H), .int(nH), .int(nKV), .int(d), .int(jr)]) }
             let window = c.isSliding(layer: l) ? c.slidingWindow : 0
-            if v10.fusedAttention {
+            if skip.contains("attention") {
+            } else if v10.fusedAttention {
                 try dev.launch("dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
                                [.ptr(qkv.pointer), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
                                 .ptr(attn.pointer), .ptr(part.pointer), .ptr(attnCounters), .int(nH), .int(nKV), .int(d),
@@ -115,22 +126,27 @@ extension CUDABackend {
                                    [.ptr(part.pointer), .ptr(attn.pointer), .int(nH), .int(d), .int(nsplit)])
                 }
             }
-            try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
+            if !skip.contains("o") { try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
                            [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
-                            .int(qDim), .int(H), .int(ds.oRows), .i32(1)])
-            try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
+                            .int(qDim), .int(H), .int(ds.oRows), .i32(1)]) }
+            if !skip.contains("router") { try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
-                            .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)])
-            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
-            try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
+                            .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)]) }
+            let gateUp = !ds.mf4TensorCores ? "dec_moe_gate_up" : v13.gateUp ? "dec_moe_gate_up_tcs" : "dec_moe_gate_up_tc"
+            if !skip.contains("gate_up") { try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H),
+                           sharedBytes: v13.gateUp ? DecodeV13Switches.sharedBytes(k: H, rows: ds.gateUpRows) : 0, programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
-                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-            let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
-            try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]) }
+            let downX = ds.mf4TensorCores && v13.downAll
+            let down = !ds.mf4TensorCores ? "dec_moe_down" : downX ? "dec_moe_down_tcx" : v13.down ? "dec_moe_down_tcs"
+                : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
+            if !skip.contains("down") { try dev.launch(down, grid: downX ? (H / 16, 1, 1) : (H / ds.downRows, K, 1), block: mf4Block(I),
+                           sharedBytes: downX ? K * 16_384 : v13.down ? DecodeV13Switches.sharedBytes(k: I, rows: ds.downRows) : 0,
+                           programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
-                            .int(K), .int(ds.downRows)])
+                            .int(K), .int(ds.downRows)]) }
         }
         try dev.launch(v10.name("dec_logits_argmax"), grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),
@@ -192,5 +208,33 @@ struct DecodeV11Switches {
     static func current(env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV11Switches {
         let early = env["GPTOSS_DOWN_EARLY"].map { $0 == "1" } ?? downEarlyDefault
         return DecodeV11Switches(downEarly: early)
+    }
+}
+
+/// Decode v13 switches (docs/perf-notes.md "Version 13"): the MXFP4 expert products with the block's rows
+/// copied whole into shared memory by cp.async (dec_moe_gate_up_tcs / dec_moe_down_tcs), so a block has all
+/// its weight bytes in flight after one round trip and the input norm / staging runs under the copies.
+/// GPTOSS_MF4S = gate_up | down | both | 0. Needs rows per block (and 2I, H) multiples of 16, K ≤ 4096.
+struct DecodeV13Switches {
+    let gateUp: Bool
+    let down: Bool
+    /// v13b (GPTOSS_DOWNX=1): dec_moe_down_tcx, one block per 16 rows for all k experts, combine in-block.
+    let downAll: Bool
+
+    static let defaultSpec = "0"
+
+    /// Dynamic shared memory of a v13 block: staged x (16 KB), rows padded to K/2 + 32 bytes, scales.
+    static func sharedBytes(k: Int, rows: Int) -> Int { 16_384 + rows * (k / 2 + 32) + rows * (k / 32) }
+
+    static let downAllDefault = false
+
+    static func current(hidden: Int, intermediate: Int, gateUpRows: Int, downRows: Int, experts k: Int,
+                        env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV13Switches {
+        let spec = env["GPTOSS_MF4S"] ?? defaultSpec
+        let fits = hidden % 32 == 0 && intermediate % 32 == 0 && hidden <= 4096 && intermediate <= 4096
+        let gu = fits && gateUpRows % 16 == 0 && gateUpRows <= 64 && (spec == "gate_up" || spec == "both" || spec == "1")
+        let dn = fits && downRows % 16 == 0 && downRows <= 64 && (spec == "down" || spec == "both" || spec == "1")
+        let all = fits && hidden % 16 == 0 && k <= 4 && (env["GPTOSS_DOWNX"].map { $0 == "1" } ?? downAllDefault)
+        return DecodeV13Switches(gateUp: gu, down: dn, downAll: all)
     }
 }

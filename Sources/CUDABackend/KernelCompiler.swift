@@ -27,8 +27,12 @@ public struct KernelCompiler {
     }
 
     func flags(extra: [String]) -> [String] {
-        ["--gpu-architecture=\(arch)"] + KernelCompiler.baseFlags + extra
+        ["--gpu-architecture=\(arch)"] + KernelCompiler.baseFlags + KernelCompiler.envDefines + extra
     }
+    /// GPTOSS_NVRTC_DEFINES=NAME=V,NAME2=V (kernel-variant A/B in one binary, e.g. GPTOSS_FP4_DECODE=0):
+    /// passed to every compile as -D flags, so they are part of the cache key.
+    static let envDefines: [String] = (ProcessInfo.processInfo.environment["GPTOSS_NVRTC_DEFINES"] ?? "")
+        .split(separator: ",").filter { !$0.isEmpty && !$0.contains(" ") }.map { "-D\($0)" }
 
     /// Cache key: FNV-1a (two 64-bit lanes) over everything that changes the cubin.
     func cacheKey(_ source: KernelSource, flags: [String]) -> String {

@@ -25,6 +25,7 @@
 // wait above independent loads. The *_v10 kernels are the defaults; the others stay for A/B
 // (GPTOSS_DECODE_V10=0, DecodePath.swift).
 #include "gptoss_common.h"
+#include "tensor_core.h"   // cp.async and shared-memory addresses (v13 expert products)
 
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900)
 DEVI void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
@@ -394,13 +395,46 @@ DEVI void mf4_first(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict_
 // Numerics: E2M1 → f16 is exact (value·2^-14: sign → bit 15, e1 e0 m → bits 11..9, e = 0 the f16
 // subnormal); x = x_hi + x_lo with x_hi = f16(x), x_lo = f16(x − x_hi) (≈ 22 significant bits, |x| must
 // stay below 65504); products exact, f32 accumulation.
-// Nibble pair (a, a + 4) of a code word as an f16x2 (lo = element a): nibble a moved to bits 15..12 and
-// nibble a + 4 to bits 31..28, then the magnitude bits shifted down by 3 under the sign.
-template <int a>
-DEVI u32 fp4_h2(u32 v) {
-    const u32 s = v << (12 - 4 * a);
-    const u32 m = a == 3 ? (v >> 3) : (v << (9 - 4 * a));
-    return (s & 0x80008000u) | (m & 0x0E000E00u);
+// One code word (nibble j = element j of 8: byte q holds elements 2q (low nibble) and 2q + 1) as four f16x2,
+// in the pair order the staged x uses (mf4tc_stage_x): p[0] = (e0, e2), p[1] = (e4, e6), p[2] = (e1, e3),
+// p[3] = (e5, e7) (GPTOSS_FP4_DECODE=1, the default). The f16 of code n is a high byte (n & 8) << 4 |
+// (n & 7) << 1 over a zero low byte: the four odd elements' bytes come from v in place (3 operations), the
+// four even ones' from v shifted (4), and each f16x2 is one byte permute with zero low bytes (PRMT): 11
+// operations per word. GPTOSS_FP4_DECODE=0: v7's per-pair form, p[a] = (e_a, e_a+4), 4 operations per pair
+// (16 per word), kept for A/B (-DGPTOSS_FP4_DECODE=0 through GPTOSS_NVRTC_DEFINES).
+#ifndef GPTOSS_FP4_DECODE
+#define GPTOSS_FP4_DECODE 1
+#endif
+DEVI u32 prmt(u32 a, u32 b, u32 sel) {
+    u32 r;
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(sel));
+    return r;
+}
+DEVI void fp4_word_h2(u32 v, u32 (&p)[4]) {
+#if GPTOSS_FP4_DECODE
+    const u32 odd = (v & 0x80808080u) | ((v >> 3) & 0x0E0E0E0Eu);          // byte q: element 2q + 1
+    const u32 even = ((v << 4) & 0x80808080u) | ((v << 1) & 0x0E0E0E0Eu);  // byte q: element 2q
+    p[0] = prmt(even, 0u, 0x1404u);   // bytes (0, even.0, 0, even.1)
+    p[1] = prmt(even, 0u, 0x3424u);   // (0, even.2, 0, even.3)
+    p[2] = prmt(odd, 0u, 0x1404u);
+    p[3] = prmt(odd, 0u, 0x3424u);
+#else
+#pragma unroll
+    for (int a = 0; a < 4; a++) {
+        const u32 sh = v << (12 - 4 * a);
+        const u32 m = a == 3 ? (v >> 3) : (v << (9 - 4 * a));
+        p[a] = (sh & 0x80008000u) | (m & 0x0E000E00u);
+    }
+#endif
+}
+// Staged-x pair a of a word's 8 inputs x[0..7], matching fp4_word_h2's p[a].
+DEVI void x_pair(const float *x, int a, float &lo, float &hi) {
+#if GPTOSS_FP4_DECODE
+    const int e = (a & 1) * 4 + (a >> 1);   // a = 0..3 → first element 0, 4, 1, 5; second = first + 2
+    lo = x[e]; hi = x[e + 2];
+#else
+    lo = x[a]; hi = x[a + 4];
+#endif
 }
 DEVI u32 f16x2_rn(float lo, float hi) {
     u32 r;
@@ -417,7 +451,8 @@ DEVI void mma_f16(float (&c)[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
 }
 #define MF4TC_KMAX 4096
 // The B operand staged in shared memory: xs[0] = x_hi, xs[1] = x_lo, [K/2] u32 f16 pairs in mma order
-// (block b, word w: u32 16b + 4w + a holds elements (8w + a, 8w + a + 4), a = 0..3). Thread s owns
+// (block b, word w: u32 16b + 4w + a holds x_pair(a) of elements 8w..8w+7, the pair fp4_word_h2's p[a]
+// holds: (8w, 8w+2), (8w+4, 8w+6), (8w+1, 8w+3), (8w+5, 8w+7)). Thread s owns
 // elements 16s..16s+15 in xr (load_x<true>). Ends with a barrier.
 DEVI void mf4tc_stage_x(const float *xr, int s, int S, u32 (*xs)[MF4TC_KMAX / 2]) {
     if (s < S) {
@@ -427,10 +462,12 @@ DEVI void mf4tc_stage_x(const float *xr, int s, int S, u32 (*xs)[MF4TC_KMAX / 2]
             u32 hi[4], lo[4];
 #pragma unroll
             for (int a = 0; a < 4; a++) {
-                hi[a] = f16x2_rn(x[a], x[a + 4]);
+                float x0, x1;
+                x_pair(x, a, x0, x1);
+                hi[a] = f16x2_rn(x0, x1);
                 float h0, h1;
                 f16x2_to_f32(hi[a], h0, h1);
-                lo[a] = f16x2_rn(x[a] - h0, x[a + 4] - h1);
+                lo[a] = f16x2_rn(x0 - h0, x1 - h1);
             }
             const int at = 16 * (s >> 1) + 4 * (2 * (s & 1) + q);
             *(uint4 *)&xs[0][at] = make_uint4(hi[0], hi[1], hi[2], hi[3]);
@@ -458,6 +495,22 @@ DEVI void mf4tc_load(Mf4tcGroup &q, const u8 *__restrict__ blocks, const u8 *__r
         q.s1[i] = on && ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
     }
 }
+// One scale block's 16 rows × 32 inputs for lane t: the code words w0 (row g) and w1 (row g + 8) against
+// the staged x pairs at xp (loaded only by the lanes holding B columns 2t, 2t + 1: bLoad), 8 mmas into d.
+DEVI void mf4tc_block_mma(float (&d)[4], const uint4 &w0, const uint4 &w1, const u32 *xp, bool bLoad) {
+    const u32 a0w[4] = {w0.x, w0.y, w0.z, w0.w};
+    const u32 a1w[4] = {w1.x, w1.y, w1.z, w1.w};
+#pragma unroll
+    for (int w = 0; w < 4; w++) {
+        uint4 b = zero4();
+        if (bLoad) b = *(const uint4 *)(xp + 4 * w);
+        u32 p0[4], p1[4];
+        fp4_word_h2(a0w[w], p0);
+        fp4_word_h2(a1w[w], p1);
+        mma_f16(d, p0[0], p1[0], p0[1], p1[1], b.x, b.y);
+        mma_f16(d, p0[2], p1[2], p0[3], p1[3], b.z, b.w);
+    }
+}
 // Rows rowBase + [0, R) of an MXFP4 matrix [*, K] dotted with the staged x; per-warp row sums into
 // red[warp][row] (every warp writes every row), ends with a barrier (then row_total). Warp w takes the
 // 128-element chunks w, w + NW, ... (at most 4: NW = ceil(K/512)), 16 rows at a time. (Issuing group 0's
@@ -479,15 +532,7 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
             const bool bLoad = bOn && blk < NB;
             const u32 *xp = xb + 16 * blk;
             float d[4] = {0.f, 0.f, 0.f, 0.f};
-            const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
-            const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
-#pragma unroll
-            for (int w = 0; w < 4; w++) {
-                uint4 b = zero4();
-                if (bLoad) b = *(const uint4 *)(xp + 4 * w);
-                mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
-                mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
-            }
+            mf4tc_block_mma(d, q.w0[i], q.w1[i], xp, bLoad);
             // 2^(s − 127) · 2^14 (the f16 codes are value·2^-14) as f32 bits; rows off have d = 0.
             acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
             acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
@@ -516,15 +561,7 @@ DEVI void mf4tc_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 (*xs)
         const bool bLoad = bOn && blk < NB;
         const u32 *xp = xb + 16 * blk;
         float d[4] = {0.f, 0.f, 0.f, 0.f};
-        const u32 a0w[4] = {q.w0[i].x, q.w0[i].y, q.w0[i].z, q.w0[i].w};
-        const u32 a1w[4] = {q.w1[i].x, q.w1[i].y, q.w1[i].z, q.w1[i].w};
-#pragma unroll
-        for (int w = 0; w < 4; w++) {
-            uint4 b = zero4();
-            if (bLoad) b = *(const uint4 *)(xp + 4 * w);
-            mma_f16(d, fp4_h2<0>(a0w[w]), fp4_h2<0>(a1w[w]), fp4_h2<1>(a0w[w]), fp4_h2<1>(a1w[w]), b.x, b.y);
-            mma_f16(d, fp4_h2<2>(a0w[w]), fp4_h2<2>(a1w[w]), fp4_h2<3>(a0w[w]), fp4_h2<3>(a1w[w]), b.z, b.w);
-        }
+        mf4tc_block_mma(d, q.w0[i], q.w1[i], xp, bLoad);
         acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
         acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
     }
@@ -543,6 +580,67 @@ DEVI void mf4tc_block_rows_first(const Mf4tcGroup &q0, const u8 *__restrict__ bl
         Mf4tcGroup q;
         mf4tc_load(q, blocks, scales, rowBase, K, R, r0);
         mf4tc_group(q, K, R, r0, xs, red);
+    }
+    __syncthreads();
+}
+
+// ---- v13: MXFP4 rows staged whole in shared memory (cp.async) --------------------------------------
+// v7 holds one 16-row group in registers, so a block pays one DRAM round trip per group and its input norm
+// and staging (two L2 round trips and three barriers) sit in front of the first one. v13 copies the block's
+// rows — R·K/2 contiguous code bytes and R·K/32 contiguous scale bytes — into shared memory with cp.async,
+// one commit group per 16 rows, consecutive threads on consecutive 16 bytes (whole DRAM pages, as v7 reads
+// them). All of a block's weight bytes are in flight after one round trip and hold no registers, so the
+// norm and staging run under the copies; then each group is computed by v7's mma code (mf4tc_group, its
+// registers filled from shared memory instead of global): bit-identical rows. Shared rows are padded to
+// K/2 + 32 bytes, so the 16-byte A loads of a quarter warp (rows g, g + 1; blocks t) hit distinct banks.
+// Needs R % 16 == 0 and row bases that are multiples of 16 (then every scale run is 16-byte aligned).
+#define MF4S_PAD 32
+DEVI int mf4s_stride(int K) { return K / 2 + MF4S_PAD; }
+// Dynamic shared memory of a v13 block: xs (as mf4tc_stage_x), then R padded code rows, then R·K/32 scales.
+DEVI u32 (*mf4s_xs(u8 *dsm))[MF4TC_KMAX / 2] { return (u32 (*)[MF4TC_KMAX / 2])dsm; }
+DEVI u8 *mf4s_codes(u8 *dsm) { return dsm + 2 * MF4TC_KMAX * 2; }
+DEVI u8 *mf4s_scales(u8 *dsm, int K, int R) { return mf4s_codes(dsm) + R * mf4s_stride(K); }
+// Copies rows rowBase + [0, R) (codes and scales) into dsm: one cp.async commit group per 16 rows.
+DEVI void mf4s_issue(u8 *dsm, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int R) {
+    const int rb = K / 2, pieces = rb / 16, NB = K / 32, rs = mf4s_stride(K);
+    u8 *codes = mf4s_codes(dsm), *sc = mf4s_scales(dsm, K, R);
+    for (int r0 = 0; r0 < R; r0 += 16) {
+        for (int i = threadIdx.x; i < 16 * pieces; i += blockDim.x) {
+            const int r = r0 + i / pieces, c = i % pieces;
+            cp_async16(smem_addr(codes + r * rs + 16 * c), blocks + (rowBase + r) * rb + 16 * c, 16);
+        }
+        for (int i = threadIdx.x; i < NB; i += blockDim.x)   // 16 rows of scales: 16·NB bytes = NB pieces
+            cp_async16(smem_addr(sc + r0 * NB + 16 * i), scales + (rowBase + r0) * NB + 16 * i, 16);
+        cp_async_commit();
+    }
+}
+// mf4tc_group's registers for rows r0 + g, r0 + g + 8 from the staged rows.
+DEVI void mf4s_fill(Mf4tcGroup &q, const u8 *dsm_codes, const u8 *dsm_scales, int K, int r0) {
+    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
+    const int g = lane >> 2, t = lane & 3, NB = K / 32, rs = mf4s_stride(K);
+    const u8 *c0 = dsm_codes + (r0 + g) * rs, *c1 = c0 + 8 * rs;
+    const u8 *s0 = dsm_scales + (r0 + g) * NB, *s1 = s0 + 8 * NB;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int blk = 4 * (warp + i * NW) + t;
+        const bool on = blk < NB;
+        q.w0[i] = on ? *(const uint4 *)(c0 + 16 * blk) : zero4();
+        q.w1[i] = on ? *(const uint4 *)(c1 + 16 * blk) : zero4();
+        q.s0[i] = on ? (u32)s0[blk] : 0u;
+        q.s1[i] = on ? (u32)s1[blk] : 0u;
+    }
+}
+// The staged rows dotted with xs, group by group as the copies land; per-warp row sums into red (as
+// mf4tc_block_rows), ends with a barrier. R <= 64 (at most 4 groups pending).
+DEVI void mf4s_block_rows(u8 *dsm, int K, int R, float *red) {
+    const u8 *codes = mf4s_codes(dsm), *sc = mf4s_scales(dsm, K, R);
+    const int groups = R / 16;
+    for (int gi = 0; gi < groups; gi++) {
+        cp_async_wait_pending(groups - 1 - gi);
+        __syncthreads();
+        Mf4tcGroup q;
+        mf4s_fill(q, codes, sc, K, 16 * gi);
+        mf4tc_group(q, K, R, 16 * gi, mf4s_xs(dsm), red);
     }
     __syncthreads();
 }
@@ -849,6 +947,18 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up(const float *__restrict__ h, c
     }
 }
 
+// The down products' last step: the last of the k blocks of row range blockIdx.x (after every block has
+// written its ye rows) adds Σ_j topk_w[j]·ye[j, r] (in j order) to h[r] for its R rows.
+DEVI void down_combine(const float *__restrict__ topk_w, const float *__restrict__ ye, float *__restrict__ h,
+                       u32 *__restrict__ counters, int H, int k, int R, int *flag) {
+    if (!arrive_last(counters + blockIdx.x, k, flag)) return;
+    const int s = threadIdx.x, row0 = blockIdx.x * R;
+    if (s < R) {
+        float acc = 0.f;
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        h[row0 + s] += acc;
+    }
+}
 // down for the token's k experts: block (b, j) computes ye[j, r] = W2_e[r]·act[j] + b2_e[r] for rows
 // r ∈ [b·R, b·R + R) of expert e = topk_idx[j]; the last of the k blocks of row range b adds
 // Σ_j topk_w[j]·ye[j, r] (in j order) to h[r]. blocks [E, H, I/32, 16], scales [E, H, I/32], bias [E, H].
@@ -876,12 +986,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, co
     for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
     mf4_block_rows(blocks, scales, rowBase, I, s, S, R, xr, red, w, sc);
     if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
-    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
-    if (s < R) {
-        float acc = 0.f;
-        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
-        h[row0 + s] += acc;
-    }
+    down_combine(topk_w, ye, h, counters, H, k, R, &flag);
 }
 
 // The same two products with the tensor-core rows (mf4tc_block_rows); same arguments, grids and blocks.
@@ -951,12 +1056,7 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
         if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     }
-    if (!arrive_last(counters + blockIdx.x, k, &flag)) return;
-    if (s < R) {
-        float acc = 0.f;
-        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
-        h[row0 + s] += acc;
-    }
+    down_combine(topk_w, ye, h, counters, H, k, R, &flag);
 }
 #define DEC_DOWN_PARAMS const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, \
     const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w, \
@@ -964,6 +1064,126 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
 #define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(DEC_DOWN_PARAMS) { down_tc_body<false>(DEC_DOWN_ARGS); }
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early(DEC_DOWN_PARAMS) { down_tc_body<true>(DEC_DOWN_ARGS); }
+
+// v13 (GPTOSS_MF4S, DecodePath.swift): the two expert products with their rows copied whole into shared
+// memory (mf4s_issue / mf4s_block_rows); same arguments and grids as v7, plus dynamic shared memory
+// 16 KB + R·(K/2 + 32) + R·K/32 bytes (gate_up R = 32, K = 2880: 66,368 B, 3 blocks per SM; down R = 16:
+// 41,376 B). Bit-identical to v7.
+// gate_up: the copies go out right after topk_idx; h and nw are read alongside topk_idx, and the norm and
+// staging run while the copies land.
+GPTOSS_KERNEL void __launch_bounds__(192, 3) dec_moe_gate_up_tcs(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
+    extern __shared__ __align__(16) u8 dsm[];
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ float scratch[DEC_WMAX];
+    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    pdl_wait();   // the expert ids (and h) come from the previous kernels
+    pdl_trigger();
+    const int e = topk_idx[j];
+    float xr[16];
+    load_slice<true>(xr, h, s, S);
+    uint4 wn[2];
+#pragma unroll
+    for (int q = 0; q < 2; q++) wn[q] = s < S ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, q))) : zero4();
+    const i64 rowBase = (i64)e * 2 * I + row0;
+    mf4s_issue(dsm, blocks, scales, rowBase, H, R);
+    float bg = 0.f, bu = 0.f;
+    if (s < R / 2) {
+        bg = bf16_to_f32(bias[rowBase + 2 * s]);
+        bu = bf16_to_f32(bias[rowBase + 2 * s + 1]);
+    }
+    apply_norm<true>(xr, [&](int q) { return wn[q]; }, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, mf4s_xs(dsm));
+    mf4s_block_rows(dsm, H, R, red);
+    if (s < R / 2) {
+        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
+        gate = fminf(gate, limit);
+        up = fminf(fmaxf(up, -limit), limit);
+        const float glu = gate / (1.f + expf(-alpha * gate));
+        act[(i64)j * I + row0 / 2 + s] = glu * (up + 1.f);
+    }
+}
+// down: the copies (they need only topk_idx, complete when this grid starts) and the bias go out before
+// griddepcontrol.wait, as in dec_moe_down_tc_early, but into shared memory instead of registers.
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tcs(DEC_DOWN_PARAMS) {
+    extern __shared__ __align__(16) u8 dsm[];
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    __shared__ int flag;
+    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
+    const i64 rowBase = (i64)e * H + row0;
+    mf4s_issue(dsm, blocks, scales, rowBase, I, R);
+    const float b = s < R ? bf16_to_f32(bias[rowBase + s]) : 0.f;
+    pdl_wait_after(__float_as_uint(b), red);   // red is written (row sums) before it is read
+    pdl_trigger();
+    float xr[16];
+    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
+    mf4tc_stage_x(xr, s, S, mf4s_xs(dsm));
+    mf4s_block_rows(dsm, I, R, red);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + b;
+    down_combine(topk_w, ye, h, counters, H, k, R, &flag);
+}
+
+// v13b down (GPTOSS_DOWNX, DecodePath.swift): block b computes rows [16b, 16b + 16) of ALL k experts' down
+// products and adds Σ_j topk_w[j]·(row_j + bias_j) (in j order) to h itself: the same float operations as
+// dec_moe_down_tc_early + down_combine (bit-identical), but k times fewer blocks (180 for H = 2880: one
+// wave), no ye round trip and no arrive_last tail. The k inputs are staged once (k × 16 KB of dynamic
+// shared memory); the experts' 16-row groups are double-buffered in registers (the next issued before the
+// current one's mma; expert 0's before the PDL wait: the ids and weights are two kernels old).
+// grid (H / 16), block 32·ceil(I/512), k <= 4, dynamic shared memory k·16,384 bytes.
+template <int J>
+DEVI void downx_step(Mf4tcGroup &cur, Mf4tcGroup &nxt, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                     const int (&e)[4], int H, int I, int k, int row0, u8 *dsm, float *red) {
+    if (J >= k) return;
+    if (J + 1 < k && J + 1 < 4) mf4tc_load(nxt, blocks, scales, (i64)e[J + 1 < 4 ? J + 1 : 0] * H + row0, I, 16, 0);
+    mf4tc_group(cur, I, 16 * k, 16 * J, (const u32 (*)[MF4TC_KMAX / 2])(dsm + J * 4 * MF4TC_KMAX), red);
+}
+GPTOSS_KERNEL void __launch_bounds__(192, 2) dec_moe_down_tcx(DEC_DOWN_PARAMS) {
+    extern __shared__ __align__(16) u8 dsm[];   // [k][2][MF4TC_KMAX / 2] u32: expert j's staged input
+    __shared__ float red[DEC_WMAX * DEC_RMAX];
+    const int s = threadIdx.x, S = I / 16, row0 = blockIdx.x * 16;
+    int e[4];
+    float bb[4], tw[4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        e[j] = j < k ? topk_idx[j] : 0;   // written two kernels back (see dec_moe_down)
+        tw[j] = j < k ? topk_w[j] : 0.f;
+    }
+    Mf4tcGroup qa, qb;
+    mf4tc_load(qa, blocks, scales, (i64)e[0] * H + row0, I, 16, 0);
+    u32 dep = 0;
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        bb[j] = j < k && s < 16 ? bf16_to_f32(bias[(i64)e[j] * H + row0 + s]) : 0.f;
+        dep ^= __float_as_uint(bb[j]);
+        dep ^= qa.w0[j].x ^ qa.w1[j].x ^ qa.s0[j] ^ qa.s1[j];
+    }
+    pdl_wait_after(dep, red);   // red is written (row sums) before it is read
+    pdl_trigger();
+    {
+        float xr[4][16];
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            if (j < k) load_slice<true>(xr[j], act + (i64)j * I, s, S);
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            if (j < k) mf4tc_stage_x(xr[j], s, S, (u32 (*)[MF4TC_KMAX / 2])(dsm + j * 4 * MF4TC_KMAX));
+    }
+    downx_step<0>(qa, qb, blocks, scales, e, H, I, k, row0, dsm, red);
+    downx_step<1>(qb, qa, blocks, scales, e, H, I, k, row0, dsm, red);
+    downx_step<2>(qa, qb, blocks, scales, e, H, I, k, row0, dsm, red);
+    downx_step<3>(qb, qa, blocks, scales, e, H, I, k, row0, dsm, red);
+    __syncthreads();
+    if (s < 16) {
+        float acc = 0.f;
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            if (j < k) acc = fmaf(tw[j], row_total(red, 16 * j + s) + bb[j], acc);
+        h[row0 + s] += acc;
+    }
+}
 
 // lm_head and greedy choice: logits[v] = W[v]·RMSNorm(h)·nw for rows [b·R, b·R + R); each block folds
 // its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes
