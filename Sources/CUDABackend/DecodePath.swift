@@ -13,6 +13,10 @@
 // v11 (DecodeV11Switches, docs/perf-notes.md "Version 11"): down issues its weights before the PDL wait
 // (dec_moe_down_tc_early, default; GPTOSS_DOWN_EARLY=0: v7's dec_moe_down_tc). The router folded into
 // o_proj's last block (GPTOSS_ROUTER_FOLD) measured slower and was removed (code in git history at 6e46fd3).
+// v13 (docs/perf-notes.md "Version 13"): gate_up runs 48 rows per block (one wave) and the FP4 codes are
+// decoded with byte permutes (decode.cu fp4_word_h2); the shared-memory staged expert products
+// (dec_moe_*_tcs) and the all-experts down (dec_moe_down_tcx) measured slower and were removed (git history
+// at dda4b16). Measurement knobs: GPTOSS_DECODE_SKIP (below), GPTOSS_GRAPH_REPEAT (CUDABackend.run).
 import Core
 import Foundation
 
@@ -28,7 +32,6 @@ final class DecodeScratch {
     /// costs ≈ 150 µs; eager steps without graphs encode every step).
     var smallKernels: DecodeSmallKernels?
     var v11Switches: DecodeV11Switches?
-    var v13Switches: DecodeV13Switches?
     /// GPTOSS_DECODE_SKIP (measurement only; see encodeDecodeStep).
     let skipKernels: Set<String> = Set((ProcessInfo.processInfo.environment["GPTOSS_DECODE_SKIP"] ?? "")
         .split(separator: ",").map(String.init))
@@ -47,7 +50,9 @@ final class DecodeScratch {
         qkvPairs = largestDivisor(of: half, from: [4, 2, 1])
         oRows = 8
         routerRows = 8
-        gateUpRows = largestDivisor(of: 2 * c.intermediateSize, from: [32, 16, 8, 4, 2])
+        // 48 rows: 480 gate_up blocks for 20b / 120b, one wave on 132 SMs × 4 (32 rows: 720 blocks, 1.36 waves;
+        // H200 574-577 vs 567-571 tok/s, docs/perf-notes.md "Version 13").
+        gateUpRows = largestDivisor(of: 2 * c.intermediateSize, from: [48, 32, 16, 8, 4, 2])
         downRows = largestDivisor(of: c.hiddenSize, from: [16, 8, 4, 2, 1])
         logitRows = 32
         // GPTOSS_DECODE_ROWS=qkvPairs,oRows,routerRows,gateUpRows,downRows,logitRows overrides the
@@ -96,9 +101,6 @@ extension CUDABackend {
         // GPTOSS_DECODE_SKIP=qkv,attention,o,router,gate_up,down (measurement only: results are wrong):
         // leaves those launches out, so a timing shows each kernel's marginal cost in the PDL chain.
         let skip = ds.skipKernels
-        let v13 = ds.v13Switches ?? DecodeV13Switches.current(hidden: H, intermediate: I, gateUpRows: ds.gateUpRows,
-                                                              downRows: ds.downRows, experts: K)
-        ds.v13Switches = v13
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -111,7 +113,7 @@ extension CUDABackend {
             let window = c.isSliding(layer: l) ? c.slidingWindow : 0
             if skip.contains("attention") {
             } else if v10.fusedAttention {
-                try dev.launch("dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
+                try dev.launch(v10.attentionEarly ? "dec_attention_early" : "dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
                                [.ptr(qkv.pointer), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
                                 .ptr(attn.pointer), .ptr(part.pointer), .ptr(attnCounters), .int(nH), .int(nKV), .int(d),
                                 .int(maxContext), .int(window), .f32(c.attentionScale), .int(v10.attentionSplits),
@@ -132,18 +134,13 @@ extension CUDABackend {
             if !skip.contains("router") { try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)]) }
-            let gateUp = !ds.mf4TensorCores ? "dec_moe_gate_up" : v13.gateUp ? "dec_moe_gate_up_tcs" : "dec_moe_gate_up_tc"
-            if !skip.contains("gate_up") { try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H),
-                           sharedBytes: v13.gateUp ? DecodeV13Switches.sharedBytes(k: H, rows: ds.gateUpRows) : 0, programmatic: true,
+            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
+            if !skip.contains("gate_up") { try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
                             .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]) }
-            let downX = ds.mf4TensorCores && v13.downAll
-            let down = !ds.mf4TensorCores ? "dec_moe_down" : downX ? "dec_moe_down_tcx" : v13.down ? "dec_moe_down_tcs"
-                : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
-            if !skip.contains("down") { try dev.launch(down, grid: downX ? (H / 16, 1, 1) : (H / ds.downRows, K, 1), block: mf4Block(I),
-                           sharedBytes: downX ? K * 16_384 : v13.down ? DecodeV13Switches.sharedBytes(k: I, rows: ds.downRows) : 0,
-                           programmatic: true,
+            let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
+            if !skip.contains("down") { try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
                             .int(K), .int(ds.downRows)]) }
@@ -174,6 +171,9 @@ struct DecodeSmallKernels {
     let attentionMinKeys: Int
     /// Router experts per block; nil: DecodeScratch's choice.
     let routerRows: Int?
+    /// dec_attention_early (GPTOSS_ATT_EARLY=1/0): the first tile's earlier K/V rows loaded before the PDL wait.
+    let attentionEarly: Bool
+    static let attentionEarlyDefault = false
 
     /// The v10 bf16 products (GPTOSS_V10_BF16=0: v6's, for A/B of the parts).
     let bf16Products: Bool
@@ -192,7 +192,9 @@ struct DecodeSmallKernels {
         let bf16 = on && env["GPTOSS_V10_BF16"] != "0"
         return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
                                   attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
-                                  routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil, bf16Products: bf16)
+                                  routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil,
+                                  attentionEarly: env["GPTOSS_ATT_EARLY"].map { $0 == "1" } ?? attentionEarlyDefault,
+                                  bf16Products: bf16)
     }
 }
 
@@ -211,30 +213,3 @@ struct DecodeV11Switches {
     }
 }
 
-/// Decode v13 switches (docs/perf-notes.md "Version 13"): the MXFP4 expert products with the block's rows
-/// copied whole into shared memory by cp.async (dec_moe_gate_up_tcs / dec_moe_down_tcs), so a block has all
-/// its weight bytes in flight after one round trip and the input norm / staging runs under the copies.
-/// GPTOSS_MF4S = gate_up | down | both | 0. Needs rows per block (and 2I, H) multiples of 16, K ≤ 4096.
-struct DecodeV13Switches {
-    let gateUp: Bool
-    let down: Bool
-    /// v13b (GPTOSS_DOWNX=1): dec_moe_down_tcx, one block per 16 rows for all k experts, combine in-block.
-    let downAll: Bool
-
-    static let defaultSpec = "0"
-
-    /// Dynamic shared memory of a v13 block: staged x (16 KB), rows padded to K/2 + 32 bytes, scales.
-    static func sharedBytes(k: Int, rows: Int) -> Int { 16_384 + rows * (k / 2 + 32) + rows * (k / 32) }
-
-    static let downAllDefault = false
-
-    static func current(hidden: Int, intermediate: Int, gateUpRows: Int, downRows: Int, experts k: Int,
-                        env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV13Switches {
-        let spec = env["GPTOSS_MF4S"] ?? defaultSpec
-        let fits = hidden % 32 == 0 && intermediate % 32 == 0 && hidden <= 4096 && intermediate <= 4096
-        let gu = fits && gateUpRows % 16 == 0 && gateUpRows <= 64 && (spec == "gate_up" || spec == "both" || spec == "1")
-        let dn = fits && downRows % 16 == 0 && downRows <= 64 && (spec == "down" || spec == "both" || spec == "1")
-        let all = fits && hidden % 16 == 0 && k <= 4 && (env["GPTOSS_DOWNX"].map { $0 == "1" } ?? downAllDefault)
-        return DecodeV13Switches(gateUp: gu, down: dn, downAll: all)
-    }
-}

@@ -3,7 +3,8 @@
 # GPTOSS_MF4S): compile check, fixtures vs HF and 20b GPU vs CPU with each variant, then batch-1 decode
 # A/B in the same call (alternating, two runs each), an events profile of the variants, and optionally
 # 120b (WITH_120B=1). Carry .device-v13/{gptoss.xz, fixtures/, v13-run.sh}. Prints a table last.
-# Env: VARIANTS="label:ENV=V+ENV2=V ...", CHECKED / PROFILED (subsets; default all), GEN=128, PROMPT=128, WITH_120B=1.
+# Env: VARIANTS="label:ENV=V+ENV2=V ...", CHECKED / PROFILED (subsets; default all), GEN=128, PROMPT=128, LONG=1
+# (2,048-token prompt per variant, --no-graphs), WITH_120B=1 (V120: its variants).
 set -uo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"; OUT="${OUT:-/tmp/gptoss-out}"; mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
@@ -35,6 +36,15 @@ for v in ${PROFILED-$VARIANTS}; do
   env $(envs $v) GPTOSS_PROFILE=1 $BIN bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens 16 --json 2>&1 | grep "dec_moe" > $OUT/profile-$n.txt
   while read -r l; do row "profile $n: $(echo $l | awk '{print $1, $(NF-1), $NF}')"; done < $OUT/profile-$n.txt
 done
+if [ "${LONG:-0}" = 1 ]; then   # 2,048-token prompt (prefill rate, decode at long context) and eager decode
+  for v in $VARIANTS; do
+    n=${v%%:*}
+    env $(envs $v) $BIN bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens 2048 --gen-tokens 64 --json > $OUT/long-$n.json 2>$OUT/long-$n.err || tail -3 $OUT/long-$n.err
+    row "2048-token prompt $n: $(pick $OUT/long-$n.json prefill_tok_s ttft_ms decode_tok_s)"
+  done
+  $BIN bench --model /tmp/m20b --device cuda --batch 1 --prompt-tokens $PROMPT --gen-tokens 64 --no-graphs --json > $OUT/nographs.json 2>/dev/null
+  row "b1 --no-graphs (default): $(pick $OUT/nographs.json decode_tok_s fraction_of_floor)"
+fi
 if [ "${WITH_120B:-0}" = 1 ]; then
   rm -rf /tmp/m20b
   M=/dev/shm/m120b; avail=$(df -BG --output=avail /dev/shm | tail -1 | tr -dc 0-9)

@@ -15,6 +15,9 @@
 // cores) and v7 dec_moe_*_tc (tensor cores, the default). v8 _tp, v9 _tg and v10 _v10 measured slower
 // than v7 and were removed (docs/perf-notes.md "Version 8" to "Version 10"; code in git history at 1dcd8c9).
 // v11: dec_moe_down_tc_early (the default down) issues its weight group and bias before the PDL wait.
+// v13: FP4 codes become f16 pairs by byte permutes (fp4_word_h2: 11 operations per code word, v7 16);
+// rows staged whole in shared memory by cp.async and a down over all k experts per block measured
+// slower and were removed (docs/perf-notes.md "Version 13"; code in git history at dda4b16).
 // The router folded into o_proj (GPTOSS_ROUTER_FOLD) measured slower and was removed (docs/perf-notes.md
 // "Version 11"; code in git history at 6e46fd3).
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
@@ -25,7 +28,6 @@
 // wait above independent loads. The *_v10 kernels are the defaults; the others stay for A/B
 // (GPTOSS_DECODE_V10=0, DecodePath.swift).
 #include "gptoss_common.h"
-#include "tensor_core.h"   // cp.async and shared-memory addresses (v13 expert products)
 
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900)
 DEVI void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
@@ -584,67 +586,6 @@ DEVI void mf4tc_block_rows_first(const Mf4tcGroup &q0, const u8 *__restrict__ bl
     __syncthreads();
 }
 
-// ---- v13: MXFP4 rows staged whole in shared memory (cp.async) --------------------------------------
-// v7 holds one 16-row group in registers, so a block pays one DRAM round trip per group and its input norm
-// and staging (two L2 round trips and three barriers) sit in front of the first one. v13 copies the block's
-// rows — R·K/2 contiguous code bytes and R·K/32 contiguous scale bytes — into shared memory with cp.async,
-// one commit group per 16 rows, consecutive threads on consecutive 16 bytes (whole DRAM pages, as v7 reads
-// them). All of a block's weight bytes are in flight after one round trip and hold no registers, so the
-// norm and staging run under the copies; then each group is computed by v7's mma code (mf4tc_group, its
-// registers filled from shared memory instead of global): bit-identical rows. Shared rows are padded to
-// K/2 + 32 bytes, so the 16-byte A loads of a quarter warp (rows g, g + 1; blocks t) hit distinct banks.
-// Needs R % 16 == 0 and row bases that are multiples of 16 (then every scale run is 16-byte aligned).
-#define MF4S_PAD 32
-DEVI int mf4s_stride(int K) { return K / 2 + MF4S_PAD; }
-// Dynamic shared memory of a v13 block: xs (as mf4tc_stage_x), then R padded code rows, then R·K/32 scales.
-DEVI u32 (*mf4s_xs(u8 *dsm))[MF4TC_KMAX / 2] { return (u32 (*)[MF4TC_KMAX / 2])dsm; }
-DEVI u8 *mf4s_codes(u8 *dsm) { return dsm + 2 * MF4TC_KMAX * 2; }
-DEVI u8 *mf4s_scales(u8 *dsm, int K, int R) { return mf4s_codes(dsm) + R * mf4s_stride(K); }
-// Copies rows rowBase + [0, R) (codes and scales) into dsm: one cp.async commit group per 16 rows.
-DEVI void mf4s_issue(u8 *dsm, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, i64 rowBase, int K, int R) {
-    const int rb = K / 2, pieces = rb / 16, NB = K / 32, rs = mf4s_stride(K);
-    u8 *codes = mf4s_codes(dsm), *sc = mf4s_scales(dsm, K, R);
-    for (int r0 = 0; r0 < R; r0 += 16) {
-        for (int i = threadIdx.x; i < 16 * pieces; i += blockDim.x) {
-            const int r = r0 + i / pieces, c = i % pieces;
-            cp_async16(smem_addr(codes + r * rs + 16 * c), blocks + (rowBase + r) * rb + 16 * c, 16);
-        }
-        for (int i = threadIdx.x; i < NB; i += blockDim.x)   // 16 rows of scales: 16·NB bytes = NB pieces
-            cp_async16(smem_addr(sc + r0 * NB + 16 * i), scales + (rowBase + r0) * NB + 16 * i, 16);
-        cp_async_commit();
-    }
-}
-// mf4tc_group's registers for rows r0 + g, r0 + g + 8 from the staged rows.
-DEVI void mf4s_fill(Mf4tcGroup &q, const u8 *dsm_codes, const u8 *dsm_scales, int K, int r0) {
-    const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, NW = blockDim.x / WARP;
-    const int g = lane >> 2, t = lane & 3, NB = K / 32, rs = mf4s_stride(K);
-    const u8 *c0 = dsm_codes + (r0 + g) * rs, *c1 = c0 + 8 * rs;
-    const u8 *s0 = dsm_scales + (r0 + g) * NB, *s1 = s0 + 8 * NB;
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        const int blk = 4 * (warp + i * NW) + t;
-        const bool on = blk < NB;
-        q.w0[i] = on ? *(const uint4 *)(c0 + 16 * blk) : zero4();
-        q.w1[i] = on ? *(const uint4 *)(c1 + 16 * blk) : zero4();
-        q.s0[i] = on ? (u32)s0[blk] : 0u;
-        q.s1[i] = on ? (u32)s1[blk] : 0u;
-    }
-}
-// The staged rows dotted with xs, group by group as the copies land; per-warp row sums into red (as
-// mf4tc_block_rows), ends with a barrier. R <= 64 (at most 4 groups pending).
-DEVI void mf4s_block_rows(u8 *dsm, int K, int R, float *red) {
-    const u8 *codes = mf4s_codes(dsm), *sc = mf4s_scales(dsm, K, R);
-    const int groups = R / 16;
-    for (int gi = 0; gi < groups; gi++) {
-        cp_async_wait_pending(groups - 1 - gi);
-        __syncthreads();
-        Mf4tcGroup q;
-        mf4s_fill(q, codes, sc, K, 16 * gi);
-        mf4tc_group(q, K, R, 16 * gi, mf4s_xs(dsm), red);
-    }
-    __syncthreads();
-}
-
 // Last-block-done: after this block's global writes, returns true in exactly one block of the `of`
 // that share `counter` (the last to arrive), which then sees every block's writes; it resets the counter.
 DEVI bool arrive_last(u32 *counter, u32 of, int *flag) {
@@ -725,11 +666,15 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_qkv_rope_v10(DEC_QKV_PARAMS) { qkv_ro
 // out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches).
 // grid (nKV, 1, nsplit), block (nH / nKV)·WARP, dynamic shared memory (G·d + 32·(d+1) + 32·d) floats.
 // d % 4 == 0, d <= 128, G·WARP <= 256 (64 registers: 4 blocks per SM).
-GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restrict__ q, const float *__restrict__ kc,
-                                 const float *__restrict__ vc, const u16 *__restrict__ sinks,
-                                 const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
-                                 float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
-                                 int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys) {
+// EARLY (dec_attention_early, GPTOSS_ATT_EARLY): the first tile's K/V rows of earlier positions (written by
+// earlier steps) are loaded before griddepcontrol.wait, so they land while qkv drains; only the row at pos
+// (this step's, written by qkv) and q are read after it. Same values, same order: bit-identical.
+template <bool EARLY>
+DEVI void attention_body(const float *__restrict__ q, const float *__restrict__ kc,
+                         const float *__restrict__ vc, const u16 *__restrict__ sinks,
+                         const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
+                         float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
+                         int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys) {
     extern __shared__ __align__(16) float smem[];
     __shared__ int flag;
     const int g = blockIdx.x, split = blockIdx.z;
@@ -744,19 +689,37 @@ GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restri
     const int per = (nkeys + ns - 1) / ns;
     const int u_begin = lo + split * per, u_end = min(pos + 1, u_begin + per);
     const float sink = bf16_to_f32(sinks[head]);
-    pdl_wait();
-    pdl_trigger();
     float *qs = smem;                          // [G, d]
     float *ks = qs + G * d;                    // [32, d + 1]
     float *vs = ks + 32 * (d + 1);             // [32, d]
+    const int d4 = d / 4, nt = blockDim.x;
+    const float *kbase = kc + (i64)slot * ctx * kvw + g * d;
+    const float *vbase = vc + (i64)slot * ctx * kvw + g * d;
+    float4 kr4[2], vr4[2];
+    if (EARLY) {
+        // The first tile's rows other than pos, issued before the wait (see above).
+        const int tot = min(32, u_end - u_begin) * d4;
+        u32 dep = 0;
+#pragma unroll
+        for (int it = 0; it < 2; it++) {
+            const int i = threadIdx.x + it * nt;
+            if (i < tot && u_begin + i / d4 != pos) {
+                const int j = i / d4, c = 4 * (i % d4);
+                kr4[it] = *(const float4 *)(kbase + (i64)(u_begin + j) * kvw + c);
+                vr4[it] = *(const float4 *)(vbase + (i64)(u_begin + j) * kvw + c);
+                dep ^= __float_as_uint(kr4[it].x) ^ __float_as_uint(vr4[it].x);
+            }
+        }
+        pdl_wait_after(dep, smem);   // smem[0] is q's, written after the wait before it is read
+    } else {
+        pdl_wait();
+    }
+    pdl_trigger();
     // q in one 16-byte load per thread (G·d/4 <= blockDim since d <= 128), stored after the first tile's
     // K/V loads are issued so both round trips overlap.
-    const int d4 = d / 4, nt = blockDim.x;
     float4 q4 = make_float4(0.f, 0.f, 0.f, 0.f);
     if ((int)threadIdx.x < G * d4) q4 = *(const float4 *)(q + (i64)g * G * d + 4 * threadIdx.x);
     bool qPending = true;
-    const float *kbase = kc + (i64)slot * ctx * kvw + g * d;
-    const float *vbase = vc + (i64)slot * ctx * kvw + g * d;
     // A split other than the first starts empty (m = -inf, l = 0): the sink is counted once.
     float m = split == 0 ? sink : GPTOSS_NEG_INF, l = split == 0 ? 1.f : 0.f;
     float o[ATT_MAXD_DEC / WARP];
@@ -765,12 +728,12 @@ GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restri
     for (int u0 = u_begin; u0 < u_end; u0 += 32) {
         const int n = min(32, u_end - u0), tot = n * d4;
         __syncthreads();
-        // The tile's K/V (n·d/4 float4 each): up to 2 per thread issued together, then stored.
-        float4 kr4[2], vr4[2];
+        // The tile's K/V (n·d/4 float4 each): up to 2 per thread issued together, then stored (EARLY: the
+        // first tile's rows other than pos are already loaded).
 #pragma unroll
         for (int it = 0; it < 2; it++) {
             const int i = threadIdx.x + it * nt;
-            if (i < tot) {
+            if (i < tot && (!EARLY || u0 != u_begin || u0 + i / d4 == pos)) {
                 const int j = i / d4, c = 4 * (i % d4);
                 kr4[it] = *(const float4 *)(kbase + (i64)(u0 + j) * kvw + c);
                 vr4[it] = *(const float4 *)(vbase + (i64)(u0 + j) * kvw + c);
@@ -845,6 +808,14 @@ GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restri
         if (c < d) out[(i64)head * d + c] = acc / L;
     }
 }
+
+#define DEC_ATT_PARAMS const float *__restrict__ q, const float *__restrict__ kc, const float *__restrict__ vc, \
+    const u16 *__restrict__ sinks, const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot, \
+    float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters, int nH, int nKV, int d, int ctx, \
+    int window, float scale, int nsplit, int minKeys
+#define DEC_ATT_ARGS q, kc, vc, sinks, row_pos, row_slot, out, part, counters, nH, nKV, d, ctx, window, scale, nsplit, minKeys
+GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(DEC_ATT_PARAMS) { attention_body<false>(DEC_ATT_ARGS); }
+GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention_early(DEC_ATT_PARAMS) { attention_body<true>(DEC_ATT_ARGS); }
 
 // y[row] (+)= W[row]·x + bias[row] for rows [b·R, b·R + R) ∩ [0, N); x = src, or RMSNorm(src)·nw when
 // nw is given. W [N, K] bf16, bias [N] bf16 or null. grid (ceil(N / R)), block 32·ceil(K/1024). R ≤ 64.
@@ -1064,126 +1035,6 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
 #define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(DEC_DOWN_PARAMS) { down_tc_body<false>(DEC_DOWN_ARGS); }
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early(DEC_DOWN_PARAMS) { down_tc_body<true>(DEC_DOWN_ARGS); }
-
-// v13 (GPTOSS_MF4S, DecodePath.swift): the two expert products with their rows copied whole into shared
-// memory (mf4s_issue / mf4s_block_rows); same arguments and grids as v7, plus dynamic shared memory
-// 16 KB + R·(K/2 + 32) + R·K/32 bytes (gate_up R = 32, K = 2880: 66,368 B, 3 blocks per SM; down R = 16:
-// 41,376 B). Bit-identical to v7.
-// gate_up: the copies go out right after topk_idx; h and nw are read alongside topk_idx, and the norm and
-// staging run while the copies land.
-GPTOSS_KERNEL void __launch_bounds__(192, 3) dec_moe_gate_up_tcs(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
-    extern __shared__ __align__(16) u8 dsm[];
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ float scratch[DEC_WMAX];
-    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    pdl_wait();   // the expert ids (and h) come from the previous kernels
-    pdl_trigger();
-    const int e = topk_idx[j];
-    float xr[16];
-    load_slice<true>(xr, h, s, S);
-    uint4 wn[2];
-#pragma unroll
-    for (int q = 0; q < 2; q++) wn[q] = s < S ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, q))) : zero4();
-    const i64 rowBase = (i64)e * 2 * I + row0;
-    mf4s_issue(dsm, blocks, scales, rowBase, H, R);
-    float bg = 0.f, bu = 0.f;
-    if (s < R / 2) {
-        bg = bf16_to_f32(bias[rowBase + 2 * s]);
-        bu = bf16_to_f32(bias[rowBase + 2 * s + 1]);
-    }
-    apply_norm<true>(xr, [&](int q) { return wn[q]; }, H, eps, scratch);
-    mf4tc_stage_x(xr, s, S, mf4s_xs(dsm));
-    mf4s_block_rows(dsm, H, R, red);
-    if (s < R / 2) {
-        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
-        gate = fminf(gate, limit);
-        up = fminf(fmaxf(up, -limit), limit);
-        const float glu = gate / (1.f + expf(-alpha * gate));
-        act[(i64)j * I + row0 / 2 + s] = glu * (up + 1.f);
-    }
-}
-// down: the copies (they need only topk_idx, complete when this grid starts) and the bias go out before
-// griddepcontrol.wait, as in dec_moe_down_tc_early, but into shared memory instead of registers.
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tcs(DEC_DOWN_PARAMS) {
-    extern __shared__ __align__(16) u8 dsm[];
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ int flag;
-    const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
-    const i64 rowBase = (i64)e * H + row0;
-    mf4s_issue(dsm, blocks, scales, rowBase, I, R);
-    const float b = s < R ? bf16_to_f32(bias[rowBase + s]) : 0.f;
-    pdl_wait_after(__float_as_uint(b), red);   // red is written (row sums) before it is read
-    pdl_trigger();
-    float xr[16];
-    load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
-    mf4tc_stage_x(xr, s, S, mf4s_xs(dsm));
-    mf4s_block_rows(dsm, I, R, red);
-    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + b;
-    down_combine(topk_w, ye, h, counters, H, k, R, &flag);
-}
-
-// v13b down (GPTOSS_DOWNX, DecodePath.swift): block b computes rows [16b, 16b + 16) of ALL k experts' down
-// products and adds Σ_j topk_w[j]·(row_j + bias_j) (in j order) to h itself: the same float operations as
-// dec_moe_down_tc_early + down_combine (bit-identical), but k times fewer blocks (180 for H = 2880: one
-// wave), no ye round trip and no arrive_last tail. The k inputs are staged once (k × 16 KB of dynamic
-// shared memory); the experts' 16-row groups are double-buffered in registers (the next issued before the
-// current one's mma; expert 0's before the PDL wait: the ids and weights are two kernels old).
-// grid (H / 16), block 32·ceil(I/512), k <= 4, dynamic shared memory k·16,384 bytes.
-template <int J>
-DEVI void downx_step(Mf4tcGroup &cur, Mf4tcGroup &nxt, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                     const int (&e)[4], int H, int I, int k, int row0, u8 *dsm, float *red) {
-    if (J >= k) return;
-    if (J + 1 < k && J + 1 < 4) mf4tc_load(nxt, blocks, scales, (i64)e[J + 1 < 4 ? J + 1 : 0] * H + row0, I, 16, 0);
-    mf4tc_group(cur, I, 16 * k, 16 * J, (const u32 (*)[MF4TC_KMAX / 2])(dsm + J * 4 * MF4TC_KMAX), red);
-}
-GPTOSS_KERNEL void __launch_bounds__(192, 2) dec_moe_down_tcx(DEC_DOWN_PARAMS) {
-    extern __shared__ __align__(16) u8 dsm[];   // [k][2][MF4TC_KMAX / 2] u32: expert j's staged input
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    const int s = threadIdx.x, S = I / 16, row0 = blockIdx.x * 16;
-    int e[4];
-    float bb[4], tw[4];
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        e[j] = j < k ? topk_idx[j] : 0;   // written two kernels back (see dec_moe_down)
-        tw[j] = j < k ? topk_w[j] : 0.f;
-    }
-    Mf4tcGroup qa, qb;
-    mf4tc_load(qa, blocks, scales, (i64)e[0] * H + row0, I, 16, 0);
-    u32 dep = 0;
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        bb[j] = j < k && s < 16 ? bf16_to_f32(bias[(i64)e[j] * H + row0 + s]) : 0.f;
-        dep ^= __float_as_uint(bb[j]);
-        dep ^= qa.w0[j].x ^ qa.w1[j].x ^ qa.s0[j] ^ qa.s1[j];
-    }
-    pdl_wait_after(dep, red);   // red is written (row sums) before it is read
-    pdl_trigger();
-    {
-        float xr[4][16];
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-            if (j < k) load_slice<true>(xr[j], act + (i64)j * I, s, S);
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-            if (j < k) mf4tc_stage_x(xr[j], s, S, (u32 (*)[MF4TC_KMAX / 2])(dsm + j * 4 * MF4TC_KMAX));
-    }
-    downx_step<0>(qa, qb, blocks, scales, e, H, I, k, row0, dsm, red);
-    downx_step<1>(qb, qa, blocks, scales, e, H, I, k, row0, dsm, red);
-    downx_step<2>(qa, qb, blocks, scales, e, H, I, k, row0, dsm, red);
-    downx_step<3>(qb, qa, blocks, scales, e, H, I, k, row0, dsm, red);
-    __syncthreads();
-    if (s < 16) {
-        float acc = 0.f;
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-            if (j < k) acc = fmaf(tw[j], row_total(red, 16 * j + s) + bb[j], acc);
-        h[row0 + s] += acc;
-    }
-}
 
 // lm_head and greedy choice: logits[v] = W[v]·RMSNorm(h)·nw for rows [b·R, b·R + R); each block folds
 // its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes

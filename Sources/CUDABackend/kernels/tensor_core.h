@@ -22,13 +22,6 @@ DEVI void cp_async16(u32 dst, const void *src, int src_bytes) {
 }
 DEVI void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
 DEVI void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
-// Wait until at most n (0..3) of this thread's committed cp.async groups are still pending.
-DEVI void cp_async_wait_pending(int n) {
-    if (n >= 3) asm volatile("cp.async.wait_group 3;" ::: "memory");
-    else if (n == 2) asm volatile("cp.async.wait_group 2;" ::: "memory");
-    else if (n == 1) asm volatile("cp.async.wait_group 1;" ::: "memory");
-    else asm volatile("cp.async.wait_group 0;" ::: "memory");
-}
 
 // Four 8×8 b16 matrices; lane i gives the row address of matrix i / 8, row i % 8.
 DEVI void ldmatrix_x4(u32 &r0, u32 &r1, u32 &r2, u32 &r3, u32 addr) {
