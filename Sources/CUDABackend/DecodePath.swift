@@ -113,7 +113,7 @@ extension CUDABackend {
             let window = c.isSliding(layer: l) ? c.slidingWindow : 0
             if skip.contains("attention") {
             } else if v10.fusedAttention {
-                try dev.launch(v10.attentionEarly ? "dec_attention_early" : "dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
+                try dev.launch("dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
                                [.ptr(qkv.pointer), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
                                 .ptr(attn.pointer), .ptr(part.pointer), .ptr(attnCounters), .int(nH), .int(nKV), .int(d),
                                 .int(maxContext), .int(window), .f32(c.attentionScale), .int(v10.attentionSplits),
@@ -171,9 +171,6 @@ struct DecodeSmallKernels {
     let attentionMinKeys: Int
     /// Router experts per block; nil: DecodeScratch's choice.
     let routerRows: Int?
-    /// dec_attention_early (GPTOSS_ATT_EARLY=1/0): the first tile's earlier K/V rows loaded before the PDL wait.
-    let attentionEarly: Bool
-    static let attentionEarlyDefault = false
 
     /// The v10 bf16 products (GPTOSS_V10_BF16=0: v6's, for A/B of the parts).
     let bf16Products: Bool
@@ -193,7 +190,6 @@ struct DecodeSmallKernels {
         return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
                                   attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
                                   routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil,
-                                  attentionEarly: env["GPTOSS_ATT_EARLY"].map { $0 == "1" } ?? attentionEarlyDefault,
                                   bf16Products: bf16)
     }
 }

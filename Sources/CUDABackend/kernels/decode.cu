@@ -666,15 +666,11 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_qkv_rope_v10(DEC_QKV_PARAMS) { qkv_ro
 // out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches).
 // grid (nKV, 1, nsplit), block (nH / nKV)·WARP, dynamic shared memory (G·d + 32·(d+1) + 32·d) floats.
 // d % 4 == 0, d <= 128, G·WARP <= 256 (64 registers: 4 blocks per SM).
-// EARLY (dec_attention_early, GPTOSS_ATT_EARLY): the first tile's K/V rows of earlier positions (written by
-// earlier steps) are loaded before griddepcontrol.wait, so they land while qkv drains; only the row at pos
-// (this step's, written by qkv) and q are read after it. Same values, same order: bit-identical.
-template <bool EARLY>
-DEVI void attention_body(const float *__restrict__ q, const float *__restrict__ kc,
-                         const float *__restrict__ vc, const u16 *__restrict__ sinks,
-                         const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
-                         float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
-                         int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys) {
+GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restrict__ q, const float *__restrict__ kc,
+                                 const float *__restrict__ vc, const u16 *__restrict__ sinks,
+                                 const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
+                                 float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
+                                 int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys) {
     extern __shared__ __align__(16) float smem[];
     __shared__ int flag;
     const int g = blockIdx.x, split = blockIdx.z;
@@ -689,37 +685,19 @@ DEVI void attention_body(const float *__restrict__ q, const float *__restrict__ 
     const int per = (nkeys + ns - 1) / ns;
     const int u_begin = lo + split * per, u_end = min(pos + 1, u_begin + per);
     const float sink = bf16_to_f32(sinks[head]);
+    pdl_wait();
+    pdl_trigger();
     float *qs = smem;                          // [G, d]
     float *ks = qs + G * d;                    // [32, d + 1]
     float *vs = ks + 32 * (d + 1);             // [32, d]
-    const int d4 = d / 4, nt = blockDim.x;
-    const float *kbase = kc + (i64)slot * ctx * kvw + g * d;
-    const float *vbase = vc + (i64)slot * ctx * kvw + g * d;
-    float4 kr4[2], vr4[2];
-    if (EARLY) {
-        // The first tile's rows other than pos, issued before the wait (see above).
-        const int tot = min(32, u_end - u_begin) * d4;
-        u32 dep = 0;
-#pragma unroll
-        for (int it = 0; it < 2; it++) {
-            const int i = threadIdx.x + it * nt;
-            if (i < tot && u_begin + i / d4 != pos) {
-                const int j = i / d4, c = 4 * (i % d4);
-                kr4[it] = *(const float4 *)(kbase + (i64)(u_begin + j) * kvw + c);
-                vr4[it] = *(const float4 *)(vbase + (i64)(u_begin + j) * kvw + c);
-                dep ^= __float_as_uint(kr4[it].x) ^ __float_as_uint(vr4[it].x);
-            }
-        }
-        pdl_wait_after(dep, smem);   // smem[0] is q's, written after the wait before it is read
-    } else {
-        pdl_wait();
-    }
-    pdl_trigger();
     // q in one 16-byte load per thread (G·d/4 <= blockDim since d <= 128), stored after the first tile's
     // K/V loads are issued so both round trips overlap.
+    const int d4 = d / 4, nt = blockDim.x;
     float4 q4 = make_float4(0.f, 0.f, 0.f, 0.f);
     if ((int)threadIdx.x < G * d4) q4 = *(const float4 *)(q + (i64)g * G * d + 4 * threadIdx.x);
     bool qPending = true;
+    const float *kbase = kc + (i64)slot * ctx * kvw + g * d;
+    const float *vbase = vc + (i64)slot * ctx * kvw + g * d;
     // A split other than the first starts empty (m = -inf, l = 0): the sink is counted once.
     float m = split == 0 ? sink : GPTOSS_NEG_INF, l = split == 0 ? 1.f : 0.f;
     float o[ATT_MAXD_DEC / WARP];
@@ -728,12 +706,12 @@ DEVI void attention_body(const float *__restrict__ q, const float *__restrict__ 
     for (int u0 = u_begin; u0 < u_end; u0 += 32) {
         const int n = min(32, u_end - u0), tot = n * d4;
         __syncthreads();
-        // The tile's K/V (n·d/4 float4 each): up to 2 per thread issued together, then stored (EARLY: the
-        // first tile's rows other than pos are already loaded).
+        // The tile's K/V (n·d/4 float4 each): up to 2 per thread issued together, then stored.
+        float4 kr4[2], vr4[2];
 #pragma unroll
         for (int it = 0; it < 2; it++) {
             const int i = threadIdx.x + it * nt;
-            if (i < tot && (!EARLY || u0 != u_begin || u0 + i / d4 == pos)) {
+            if (i < tot) {
                 const int j = i / d4, c = 4 * (i % d4);
                 kr4[it] = *(const float4 *)(kbase + (i64)(u0 + j) * kvw + c);
                 vr4[it] = *(const float4 *)(vbase + (i64)(u0 + j) * kvw + c);
@@ -808,14 +786,6 @@ DEVI void attention_body(const float *__restrict__ q, const float *__restrict__ 
         if (c < d) out[(i64)head * d + c] = acc / L;
     }
 }
-
-#define DEC_ATT_PARAMS const float *__restrict__ q, const float *__restrict__ kc, const float *__restrict__ vc, \
-    const u16 *__restrict__ sinks, const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot, \
-    float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters, int nH, int nKV, int d, int ctx, \
-    int window, float scale, int nsplit, int minKeys
-#define DEC_ATT_ARGS q, kc, vc, sinks, row_pos, row_slot, out, part, counters, nH, nKV, d, ctx, window, scale, nsplit, minKeys
-GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(DEC_ATT_PARAMS) { attention_body<false>(DEC_ATT_ARGS); }
-GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention_early(DEC_ATT_PARAMS) { attention_body<true>(DEC_ATT_ARGS); }
 
 // y[row] (+)= W[row]·x + bias[row] for rows [b·R, b·R + R) ∩ [0, N); x = src, or RMSNorm(src)·nw when
 // nw is given. W [N, K] bf16, bias [N] bf16 or null. grid (ceil(N / R)), block 32·ceil(K/1024). R ≤ 64.
