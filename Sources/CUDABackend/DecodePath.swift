@@ -101,9 +101,6 @@ extension CUDABackend {
         // GPTOSS_DECODE_SKIP=qkv,attention,o,router,gate_up,down (measurement only: results are wrong):
         // leaves those launches out, so a timing shows each kernel's marginal cost in the PDL chain.
         let skip = ds.skipKernels
-        // v14 (GPTOSS_TOPK_CONSUMERS, docs/perf-notes.md "Version 14"): the router writes logits only and gate_up /
-        // down pick the top k from them themselves (the same warp_router_topk: identical picks and weights).
-        let topkInConsumers = v11.topkInConsumers && ds.mf4TensorCores && v11.downEarly && v10.bf16Products
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -134,25 +131,19 @@ extension CUDABackend {
             if !skip.contains("o") { try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
                            [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
                             .int(qDim), .int(H), .int(ds.oRows), .i32(1)]) }
-            let routerKernel = topkInConsumers ? "dec_router_logits_v10" : v10.name("dec_router_topk")
-            if !skip.contains("router") { try dev.launch(routerKernel, grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
+            if !skip.contains("router") { try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)]) }
-            let gateUp = topkInConsumers ? "dec_moe_gate_up_tc_rk" : ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
-            var gateUpArgs: [KernelArg] = [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
-                                           .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I),
-                                           .int(ds.gateUpRows), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]
-            if topkInConsumers { gateUpArgs += [.ptr(rlogits.pointer), .int(E), .int(K)] }
+            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
             if !skip.contains("gate_up") { try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
-                           gateUpArgs) }
-            let down = topkInConsumers ? "dec_moe_down_tc_early_rk" : !ds.mf4TensorCores ? "dec_moe_down"
-                : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
-            var downArgs: [KernelArg] = [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
-                                         .ptr(topkIdx.pointer), .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer),
-                                         .ptr(downCounters), .int(H), .int(I), .int(K), .int(ds.downRows)]
-            if topkInConsumers { downArgs += [.ptr(rlogits.pointer), .int(E)] }
+                           [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
+                            .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]) }
+            let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
             if !skip.contains("down") { try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
-                           downArgs) }
+                           [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
+                            .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
+                            .int(K), .int(ds.downRows)]) }
         }
         try dev.launch(v10.name("dec_logits_argmax"), grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),
@@ -209,16 +200,12 @@ struct DecodeSmallKernels {
 /// (The router fold, GPTOSS_ROUTER_FOLD, measured slower and was removed; code in git history at 6e46fd3.)
 struct DecodeV11Switches {
     let downEarly: Bool
-    /// v14 (GPTOSS_TOPK_CONSUMERS=1/0): router logits only, top-k recomputed in gate_up and down.
-    let topkInConsumers: Bool
-    static let topkInConsumersDefault = false
 
     static let downEarlyDefault = true   // H100: 487.6 / 488.4 vs 476.9 / 478.2 tok/s (20b), 347.9 vs 339.8 / 340.8 (120b)
 
     static func current(env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV11Switches {
         let early = env["GPTOSS_DOWN_EARLY"].map { $0 == "1" } ?? downEarlyDefault
-        let consumers = env["GPTOSS_TOPK_CONSUMERS"].map { $0 == "1" } ?? topkInConsumersDefault
-        return DecodeV11Switches(downEarly: early, topkInConsumers: consumers)
+        return DecodeV11Switches(downEarly: early)
     }
 }
 

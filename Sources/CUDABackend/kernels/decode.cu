@@ -820,7 +820,7 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_v10(const float *__restrict
 // Router and top-k for one token: logits[e] = W[e]·RMSNorm(h)·nw + bias[e] (blocks of R experts); the
 // last block picks the k largest (descending, ties to the lower index) and their softmax weights.
 // grid (ceil(E / R)), block 32·ceil(K/1024). E <= 256, k <= 8. counter: one u32, 0 between launches.
-template <bool V10, bool TOPK = true>
+template <bool V10>
 DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
                            const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits,
                            int K, int E, int k, int R, u32 *__restrict__ counter, i32 *__restrict__ topk_idx,
@@ -833,7 +833,6 @@ DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ 
     auto rowOf = [=](int i) { return row0 + i; };
     bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
     if (s < Rb) logits[row0 + s] = row_total(red, s) + bf16_to_f32(bias[row0 + s]);
-    if (!TOPK) return;   // dec_router_logits_v10: the consumers pick the top k themselves
     if (!arrive_last(counter, gridDim.x, &flag)) return;
     if (threadIdx.x >= WARP) return;
     const int lane = threadIdx.x;
@@ -853,21 +852,6 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_t
 // v10: launched with 4 experts per block (8 blocks for E = 32), so a block's rows are all in flight
 // before the wait.
 GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
-// v14 (GPTOSS_TOPK_CONSUMERS): the logits only, no last-block step; gate_up and down recompute the picks from
-// them (warp_topk_from_logits), so no block of the router waits on the others.
-GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_logits_v10(DEC_ROUTER_PARAMS) { router_topk_body<true, false>(DEC_ROUTER_ARGS); }
-
-// The token's top-k recomputed by one warp from the router's logits [E] with dec_router_topk's own
-// warp_router_topk, so the picks and weights are the router's, bit for bit: lane j < k gets pick j's expert
-// in *idx and its weight in *w. Every lane of the warp must call it.
-DEVI void warp_topk_from_logits(const float *__restrict__ logits, int E, int k, int lane, int *idx, float *w) {
-    float v[8];
-#pragma unroll
-    for (int q = 0; q < 8; q++) v[q] = (lane + q * WARP < E) ? __ldcg(logits + lane + q * WARP) : GPTOSS_NEG_INF;
-    float sum, mine;
-    warp_router_topk(v, E, k, lane, idx, &mine, &sum);
-    *w = mine / sum;
-}
 
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
@@ -906,16 +890,13 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up(const float *__restrict__ h, c
 
 // The down products' last step: the last of the k blocks of row range blockIdx.x (after every block has
 // written its ye rows) adds Σ_j topk_w[j]·ye[j, r] (in j order) to h[r] for its R rows.
-// SHARED_W: topk_w is the block's shared-memory copy (v14) rather than the router's global array.
-template <bool SHARED_W = false>
 DEVI void down_combine(const float *__restrict__ topk_w, const float *__restrict__ ye, float *__restrict__ h,
                        u32 *__restrict__ counters, int H, int k, int R, int *flag) {
     if (!arrive_last(counters + blockIdx.x, k, flag)) return;
     const int s = threadIdx.x, row0 = blockIdx.x * R;
     if (s < R) {
         float acc = 0.f;
-        for (int jj = 0; jj < k; jj++)
-            acc = fmaf(SHARED_W ? topk_w[jj] : __ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
+        for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), __ldcg(ye + (i64)jj * H + row0 + s), acc);
         h[row0 + s] += acc;
     }
 }
@@ -950,29 +931,17 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, co
 }
 
 // The same two products with the tensor-core rows (mf4tc_block_rows); same arguments, grids and blocks.
-// RK (dec_moe_gate_up_tc_rk, v14): the expert id comes from the router's logits (warp_topk_from_logits,
-// each warp on its own: no barrier) instead of topk_idx.
-template <bool RK>
-DEVI void gate_up_tc_body(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                          const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                          const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                          float *__restrict__ act, int H, int I, int R, float limit, float alpha,
-                          const float *__restrict__ logits, int E, int k) {
+GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
+                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                                   const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
     const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
     pdl_wait();   // the expert ids come from the previous kernel
     pdl_trigger();
-    int e;
-    if (RK) {
-        int idx;
-        float w;
-        warp_topk_from_logits(logits, E, k, threadIdx.x % WARP, &idx, &w);
-        e = shfl_idx_i(idx, j);
-    } else {
-        e = topk_idx[j];
-    }
+    const int e = topk_idx[j];
     const i64 rowBase = (i64)e * 2 * I + row0;
     float xr[16];
     load_x<true>(xr, h, nw, s, S, H, eps, scratch);
@@ -989,43 +958,21 @@ DEVI void gate_up_tc_body(const float *__restrict__ h, const u16 *__restrict__ n
         act[(i64)j * I + unit] = glu * (up + 1.f);
     }
 }
-#define DEC_GATEUP_PARAMS const float *__restrict__ h, const u16 *__restrict__ nw, float eps, \
-    const u8 *__restrict__ blocks, const u8 *__restrict__ scales, const u16 *__restrict__ bias, \
-    const i32 *__restrict__ topk_idx, float *__restrict__ act, int H, int I, int R, float limit, float alpha
-#define DEC_GATEUP_ARGS h, nw, eps, blocks, scales, bias, topk_idx, act, H, I, R, limit, alpha
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(DEC_GATEUP_PARAMS) {
-    gate_up_tc_body<false>(DEC_GATEUP_ARGS, nullptr, 0, 0);
-}
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc_rk(DEC_GATEUP_PARAMS, const float *__restrict__ logits, int E, int k) {
-    gate_up_tc_body<true>(DEC_GATEUP_ARGS, logits, E, k);
-}
 // Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
 // variant issues the first 16-row group's weight loads and the bias before griddepcontrol.wait (they need
 // only topk_idx, which is complete when this grid starts) and keeps the wait below them (pdl_wait_after),
 // so with PDL they land while gate_up drains. R = 16 (the 20b / 120b default) is one group: all of the
 // block's weights. Same fragments and summation order: bit-identical rows.
-// RK (dec_moe_down_tc_early_rk, v14): the picks and weights are recomputed from the router's logits (also
-// two kernels back) by each warp; warp 0 keeps the k weights in shared memory for the combine.
-template <bool EARLY, bool RK = false>
+template <bool EARLY>
 DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
                        const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
                        float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k,
-                       int R, const float *__restrict__ logits = nullptr, int E = 0) {
+                       int R) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
     __shared__ int flag;
-    __shared__ float tw[8];
     const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    int e;
-    if (RK) {
-        int idx;
-        float w;
-        warp_topk_from_logits(logits, E, k, threadIdx.x % WARP, &idx, &w);
-        e = shfl_idx_i(idx, j);
-        if (threadIdx.x < k) tw[threadIdx.x] = w;   // read after mf4tc_stage_x's barrier
-    } else {
-        e = topk_idx[j];   // written two kernels back (see dec_moe_down)
-    }
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
     const i64 rowBase = (i64)e * H + row0;
     if (EARLY) {
         Mf4tcGroup q0;
@@ -1050,8 +997,7 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
         if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     }
-    if (RK) down_combine<true>(tw, ye, h, counters, H, k, R, &flag);
-    else down_combine(topk_w, ye, h, counters, H, k, R, &flag);
+    down_combine(topk_w, ye, h, counters, H, k, R, &flag);
 }
 #define DEC_DOWN_PARAMS const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, \
     const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w, \
@@ -1059,9 +1005,6 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
 #define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(DEC_DOWN_PARAMS) { down_tc_body<false>(DEC_DOWN_ARGS); }
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early(DEC_DOWN_PARAMS) { down_tc_body<true>(DEC_DOWN_ARGS); }
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early_rk(DEC_DOWN_PARAMS, const float *__restrict__ logits, int E) {
-    down_tc_body<true, true>(DEC_DOWN_ARGS, logits, E);
-}
 
 // lm_head and greedy choice: logits[v] = W[v]·RMSNorm(h)·nw for rows [b·R, b·R + R); each block folds
 // its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes
