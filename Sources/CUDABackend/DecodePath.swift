@@ -23,10 +23,6 @@ import Foundation
 /// Device state the fused decode kernels keep between launches (all zero between launches).
 final class DecodeScratch {
     let counters: DeviceBuffer   // [1024] u32: last-block-done tickets (router, lm_head, down row ranges)
-    /// v15: one "router done" flag per layer (zeroed at the start of each step); GPTOSS_ROUTER_IN_GATEUP=1.
-    let ready: DeviceBuffer
-    let readyCapacity = 256
-    let routerInGateUp: Bool
     let best: DeviceBuffer       // [1] u64: packed (value, index) argmax
     let enabled: Bool
     /// The MXFP4 expert products on tensor cores (dec_moe_gate_up_tc / dec_moe_down_tc); GPTOSS_MF4TC=0: off.
@@ -46,8 +42,6 @@ final class DecodeScratch {
     init(device: CUDADevice, config c: ModelConfig) throws {
         counters = try device.alloc(4 * 1024, what: "decode counters")
         best = try device.alloc(8, what: "decode argmax")
-        ready = try device.alloc(4 * readyCapacity, what: "decode router flags")
-        routerInGateUp = ProcessInfo.processInfo.environment["GPTOSS_ROUTER_IN_GATEUP"] == "1"
         try device.memset32(counters.pointer, 0, count: 1024)
         try device.memset32(best.pointer, 0, count: 2)
         try device.synchronize()
@@ -107,12 +101,6 @@ extension CUDABackend {
         // GPTOSS_DECODE_SKIP=qkv,attention,o,router,gate_up,down (measurement only: results are wrong):
         // leaves those launches out, so a timing shows each kernel's marginal cost in the PDL chain.
         let skip = ds.skipKernels
-        // v15 (GPTOSS_ROUTER_IN_GATEUP=1, docs/perf-notes.md "Version 15"): the router runs in gate_up's grid; the
-        // grid must fit in one wave (its blocks spin on the router's flag), and the per-layer flags are zeroed first.
-        let gateUpBlocks = (2 * I / ds.gateUpRows) * K
-        let routerInGateUp = ds.routerInGateUp && ds.mf4TensorCores && (E + routerRows - 1) / routerRows <= 2 * I / ds.gateUpRows
-            && gateUpBlocks <= 4 * dev.multiprocessors && weights.layers.count <= ds.readyCapacity
-        if routerInGateUp { try dev.memset32(ds.ready.pointer, 0, count: weights.layers.count) }
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -143,19 +131,14 @@ extension CUDABackend {
             if !skip.contains("o") { try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
                            [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
                             .int(qDim), .int(H), .int(ds.oRows), .i32(1)]) }
-            if !skip.contains("router") && !routerInGateUp { try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
+            if !skip.contains("router") { try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)]) }
-            let gateUp = routerInGateUp ? "dec_router_gate_up_tc" : ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
-            var gateUpArgs: [KernelArg] = [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
-                                           .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I),
-                                           .int(ds.gateUpRows), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]
-            if routerInGateUp {
-                gateUpArgs += [.ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer), .int(E), .int(K), .int(routerRows),
-                               .ptr(routerCounter), .ptr(topkW.pointer), .ptr(ds.ready.pointer + CUdeviceptr(4 * l))]
-            }
+            let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
             if !skip.contains("gate_up") { try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
-                           gateUpArgs) }
+                           [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
+                            .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]) }
             let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
             if !skip.contains("down") { try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),

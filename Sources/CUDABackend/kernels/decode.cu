@@ -824,7 +824,7 @@ template <bool V10>
 DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
                            const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits,
                            int K, int E, int k, int R, u32 *__restrict__ counter, i32 *__restrict__ topk_idx,
-                           float *__restrict__ topk_w, u32 *__restrict__ ready = nullptr) {
+                           float *__restrict__ topk_w) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
     __shared__ int flag;
@@ -833,8 +833,7 @@ DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ 
     auto rowOf = [=](int i) { return row0 + i; };
     bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
     if (s < Rb) logits[row0 + s] = row_total(red, s) + bf16_to_f32(bias[row0 + s]);
-    // v15: only the grid's first ceil(E / R) blocks run the router.
-    if (!arrive_last(counter, ready ? (u32)((E + R - 1) / R) : gridDim.x, &flag)) return;
+    if (!arrive_last(counter, gridDim.x, &flag)) return;
     if (threadIdx.x >= WARP) return;
     const int lane = threadIdx.x;
     float v[8];
@@ -844,11 +843,6 @@ DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ 
     int myidx;
     warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
     if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
-    if (ready) {   // v15: the picks are read by blocks of the same grid (dec_router_gate_up_tc) spinning on *ready
-        __threadfence();
-        __syncwarp();
-        if (lane == 0) atomicExch(ready, 1u);
-    }
 }
 #define DEC_ROUTER_PARAMS const float *__restrict__ h, const u16 *__restrict__ nw, float eps, \
     const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits, int K, int E, int k, int R, \
@@ -964,52 +958,6 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
         act[(i64)j * I + unit] = glu * (up + 1.f);
     }
 }
-// v15 (GPTOSS_ROUTER_IN_GATEUP=1, DecodePath.swift): the router and gate_up in one launch. The grid is gate_up's
-// (one wave: every block resident at once). Blocks 0 ..< ceil(E / Rr) first compute the router rows
-// (router_topk_body, v6 prologue; the last of them picks the top k and sets *ready); then every block normalizes and
-// stages its input (which needs only h), waits for *ready (thread 0 spins, then a barrier) and runs gate_up as
-// dec_moe_gate_up_tc. The kernel boundary between the two and gate_up's norm/staging leave the critical path.
-// ready: one u32 per layer, zeroed at the start of every step.
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_router_gate_up_tc(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
-                                   const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-                                   const u16 *__restrict__ bias, i32 *__restrict__ topk_idx,
-                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha,
-                                   const u16 *__restrict__ Wr, const u16 *__restrict__ br, float *__restrict__ logits,
-                                   int E, int k, int Rr, u32 *__restrict__ counter, float *__restrict__ topk_w,
-                                   u32 *__restrict__ ready) {
-    __shared__ float red[DEC_WMAX * DEC_RMAX];
-    __shared__ float scratch[DEC_WMAX];
-    __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
-    const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    const int bid = blockIdx.y * gridDim.x + blockIdx.x, nR = (E + Rr - 1) / Rr;
-    pdl_wait();   // h comes from o_proj
-    if (bid < nR) {
-        // router_topk_body indexes its rows by blockIdx.x: blocks 0 ..< nR are (0 ..< nR, 0) when nR <= gridDim.x.
-        router_topk_body<false>(h, nw, eps, Wr, br, logits, H, E, k, Rr, counter, topk_idx, topk_w, ready);
-    }
-    float xr[16];
-    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
-    mf4tc_stage_x(xr, s, S, xs);
-    if (threadIdx.x == 0) {
-        while (atomicAdd(ready, 0u) == 0u) {}
-        __threadfence();
-    }
-    __syncthreads();
-    pdl_trigger();
-    const int e = __ldcg(topk_idx + j);
-    const i64 rowBase = (i64)e * 2 * I + row0;
-    mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
-    if (s < R / 2) {
-        const int unit = row0 / 2 + s;
-        const float bg = bf16_to_f32(bias[rowBase + 2 * s]);
-        const float bu = bf16_to_f32(bias[rowBase + 2 * s + 1]);
-        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
-        gate = fminf(gate, limit);
-        up = fminf(fmaxf(up, -limit), limit);
-        const float glu = gate / (1.f + expf(-alpha * gate));
-        act[(i64)j * I + unit] = glu * (up + 1.f);
-    }
-}
 // Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
 // variant issues the first 16-row group's weight loads and the bias before griddepcontrol.wait (they need
 // only topk_idx, which is complete when this grid starts) and keeps the wait below them (pdl_wait_after),
@@ -1024,9 +972,7 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
     __shared__ int flag;
     const int s = threadIdx.x, S = I / 16, j = blockIdx.y, row0 = blockIdx.x * R;
-    // Written two kernels back (see dec_moe_down), or by the previous kernel's router blocks before every block
-    // of it passed its wait (v15): read from L2.
-    const int e = __ldcg(topk_idx + j);
+    const int e = topk_idx[j];   // written two kernels back (see dec_moe_down)
     const i64 rowBase = (i64)e * H + row0;
     if (EARLY) {
         Mf4tcGroup q0;
