@@ -20,6 +20,9 @@ public final class CPUBackend: Backend {
     }
     /// Runs the simple reference kernels instead of CPUKernels (tests; much slower).
     public let useReferenceKernels: Bool
+    /// Sliding-window layers keep every position (not a ring), so `keepPrefix` can cut anywhere; costs
+    /// maxContext × nKV·d × 8 bytes per sliding layer and slot (prefix reuse, e.g. `gptoss chat`).
+    public let fullSlidingCache: Bool
 
     let parallel: Parallel
     let rope: RotaryEmbedding
@@ -36,10 +39,12 @@ public final class CPUBackend: Backend {
     ///   - maxContext: positions per slot (full-attention layers allocate maxContext × nKV·d f32 for K and V).
     ///   - threads: worker count (default: active processor count).
     ///   - useReferenceKernels: run the reference kernels (for tests).
+    ///   - fullSlidingCache: sliding layers keep every position (see the property).
     public init(weights: ModelWeights, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil,
-                useReferenceKernels: Bool = false) {
+                useReferenceKernels: Bool = false, fullSlidingCache: Bool = false) {
         _ = gk_level()   // cpuid detection and tables, before any worker thread runs a kernel
         self.useReferenceKernels = useReferenceKernels
+        self.fullSlidingCache = fullSlidingCache
         self.weights = weights
         config = weights.config
         self.maxSlots = max(1, maxSlots)
@@ -55,9 +60,10 @@ public final class CPUBackend: Backend {
 
     /// Loads `directory` and builds a backend over it.
     public convenience init(modelDirectory: URL, maxSlots: Int = 4, maxContext: Int = 4096, threads: Int? = nil,
-                            useReferenceKernels: Bool = false) throws {
+                            useReferenceKernels: Bool = false, fullSlidingCache: Bool = false) throws {
         self.init(weights: try ModelWeights.load(directory: modelDirectory), maxSlots: maxSlots,
-                  maxContext: maxContext, threads: threads, useReferenceKernels: useReferenceKernels)
+                  maxContext: maxContext, threads: threads, useReferenceKernels: useReferenceKernels,
+                  fullSlidingCache: fullSlidingCache)
     }
 
     deinit { fp4Pairs.deallocate() }
@@ -65,7 +71,7 @@ public final class CPUBackend: Backend {
     public func allocateSlot() throws -> Int {
         guard let s = slotInUse.firstIndex(of: false) else { throw BackendError.noFreeSlot(maxSlots: maxSlots) }
         slotInUse[s] = true
-        if slots[s] == nil { slots[s] = KVCache(config: config, maxContext: maxContext) }
+        if slots[s] == nil { slots[s] = KVCache(config: config, maxContext: maxContext, fullSliding: fullSlidingCache) }
         slots[s]!.length = 0
         return s
     }
@@ -74,6 +80,22 @@ public final class CPUBackend: Backend {
         guard slot >= 0, slot < maxSlots else { return }
         slotInUse[slot] = false
         slots[slot]?.length = 0
+    }
+
+    public func keepPrefix(ofSlot slot: Int, length: Int) -> Int {
+        guard slot >= 0, slot < maxSlots, slotInUse[slot], let cache = slots[slot] else { return 0 }
+        let kept = min(max(0, length), cache.length)
+        // A ring layer (capacity C < maxContext, window W) holds the last C positions; the next query at
+        // `kept` reads keys kept − W < u < kept, which later tokens have not overwritten only while
+        // cache.length − kept ≤ C − W.
+        for l in 0..<config.numHiddenLayers where cache.capacity[l] < maxContext {
+            if cache.length - kept > cache.capacity[l] - config.slidingWindow {
+                cache.length = 0
+                return 0
+            }
+        }
+        cache.length = kept
+        return kept
     }
 
     /// Number of tokens in a slot's cache.

@@ -2,7 +2,8 @@
 // layers keep every position; sliding layers keep a ring of `sliding_window + chunk` positions
 // (position u lives at u mod capacity): a query at t only reads keys t − window < u ≤ t (spec §3.7),
 // and the extra `chunk` rows let a whole chunk of new tokens enter the ring before any of them
-// attends (one parallel pass per chunk instead of one per token).
+// attends (one parallel pass per chunk instead of one per token). With `fullSliding` (prefix reuse)
+// sliding layers keep every position too, so the cache can be cut back anywhere (CPUBackend.keepPrefix).
 
 final class KVCache {
     /// Positions each layer can hold: maxContext (full) or min(window, maxContext) (sliding).
@@ -17,10 +18,10 @@ final class KVCache {
     /// New tokens that may be written to a sliding layer's ring before they attend.
     static let chunk = 256
 
-    init(config: ModelConfig, maxContext: Int) {
+    init(config: ModelConfig, maxContext: Int, fullSliding: Bool = false) {
         kvDim = config.kvDim
         capacity = (0..<config.numHiddenLayers).map {
-            config.isSliding(layer: $0) ? min(config.slidingWindow + Self.chunk, maxContext) : maxContext
+            config.isSliding(layer: $0) && !fullSliding ? min(config.slidingWindow + Self.chunk, maxContext) : maxContext
         }
         keys = capacity.map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * config.kvDim) }
         values = capacity.map { UnsafeMutablePointer<Float>.allocate(capacity: $0 * config.kvDim) }

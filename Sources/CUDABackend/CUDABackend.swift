@@ -175,6 +175,13 @@ public final class CUDABackend: Backend {
         if slot >= 0 && slot < maxSlots { slotUsed[slot] = false }
     }
 
+    /// Every layer's cache keeps every position ([slots, maxContext, nKV·d]) and positions come with each
+    /// step; attention reads keys ≤ the query's position, so entries past `length` are rewritten before
+    /// they are read: any cut is valid.
+    public func keepPrefix(ofSlot slot: Int, length: Int) -> Int {
+        slot >= 0 && slot < maxSlots && slotUsed[slot] ? max(0, length) : 0
+    }
+
     // MARK: step
 
     private struct Row { var seq: Int; var index: Int; var token: Int32; var pos: Int; var slot: Int; var isLogit: Bool; var isLast: Bool }

@@ -49,6 +49,11 @@ public protocol Backend: AnyObject {
     func allocateSlot() throws -> Int
     /// Forget a slot's cache and make it free again.
     func freeSlot(_ slot: Int)
+    /// Cuts a held slot's cache back to its first `length` tokens, so that the slot's next step starts
+    /// there (prefix reuse: a finished sequence's KV serves a new request with the same first tokens).
+    /// Returns the tokens actually kept: `length` (capped at what the slot holds), or fewer (0: nothing)
+    /// where the cache cannot be cut at `length`.
+    func keepPrefix(ofSlot slot: Int, length: Int) -> Int
     /// Run the model over every sequence's new tokens, append them to the KV caches and sample
     /// one token per sequence. Results are in the order of `batch`.
     func step(_ batch: [SequenceStep]) throws -> [SequenceResult]

@@ -1,7 +1,11 @@
 // The continuous-batching engine: owns one Backend and a scheduler thread. Requests are admitted FIFO
 // into free KV slots (the rest wait in a queue); every iteration runs ONE `Backend.step` holding a decode
 // token for every sequence that is generating plus prefill chunks for sequences still reading their
-// prompt, within a per-step token budget. Slots are freed the moment a request finishes or is cancelled.
+// prompt, within a per-step token budget. Slots are freed the moment a request finishes or is cancelled,
+// unless prefix reuse is on (`EngineOptions.reusePrefixes`): then a finished sequence's slot is kept with the
+// tokens its cache holds, a new request whose prompt starts with some of them takes that slot over
+// (`Backend.keepPrefix`) and prefills only the rest, and kept slots are freed, oldest first, when a new
+// request needs a slot and none is free. A multi-turn chat then re-reads only the new turn.
 //
 // Threading: the backend is only ever touched by the scheduler thread (steps are long and blocking, so
 // they stay off Swift's cooperative pool). Front ends call `submit` / `cancel` / `metrics` from any
@@ -18,9 +22,11 @@ public struct EngineOptions: Sendable, Equatable {
     public var maxStepTokens: Int
     /// Longest prefill chunk one sequence gets in one step.
     public var prefillChunk: Int
+    /// Keep finished sequences' KV slots and reuse their longest matching prompt prefix (see the header).
+    public var reusePrefixes: Bool
 
-    public init(maxStepTokens: Int = 512, prefillChunk: Int = 256) {
-        self.maxStepTokens = maxStepTokens; self.prefillChunk = prefillChunk
+    public init(maxStepTokens: Int = 512, prefillChunk: Int = 256, reusePrefixes: Bool = false) {
+        self.maxStepTokens = maxStepTokens; self.prefillChunk = prefillChunk; self.reusePrefixes = reusePrefixes
     }
 }
 
@@ -49,6 +55,8 @@ public final class Engine: GenerationService, @unchecked Sendable {
 
     // Owned by the scheduler thread.
     private var active: [RequestState] = []
+    /// Prefix reuse: finished sequences' slots and the tokens their caches hold, oldest first.
+    private var retained: [(slot: Int, tokens: [Int32])] = []
 
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
@@ -180,6 +188,8 @@ public final class Engine: GenerationService, @unchecked Sendable {
                 for seq in active { backend.freeSlot(seq.slot); seq.finish(.cancelled, now: now) }
                 for seq in queued { seq.finish(.cancelled, now: now) }
                 active.removeAll()
+                for r in retained { backend.freeSlot(r.slot) }
+                retained.removeAll()
                 stopped.signal()
                 return
             }
@@ -206,8 +216,16 @@ public final class Engine: GenerationService, @unchecked Sendable {
         var unplaced: [RequestState] = []
         for seq in admitted {
             if !unplaced.isEmpty { unplaced.append(seq); continue }
+            if options.reusePrefixes, let (slot, kept) = takeRetainedPrefix(for: seq.request.promptTokens) {
+                seq.slot = slot
+                seq.cached = kept
+                seq.admittedAt = now
+                active.append(seq)
+                lock.lock(); stats.promptTokensReused += UInt64(kept); lock.unlock()
+                continue
+            }
             do {
-                seq.slot = try backend.allocateSlot()
+                seq.slot = try allocateSlot()
                 seq.admittedAt = now
                 active.append(seq)
             } catch {
@@ -229,6 +247,35 @@ public final class Engine: GenerationService, @unchecked Sendable {
             lock.unlock()
             for s in unplaced { s.continuation.finish(throwing: error) }
         }
+    }
+
+    /// A free slot from the backend, freeing kept (prefix-reuse) slots oldest first while none is free.
+    private func allocateSlot() throws -> Int {
+        while true {
+            do {
+                return try backend.allocateSlot()
+            } catch {
+                guard !retained.isEmpty else { throw error }
+                backend.freeSlot(retained.removeFirst().slot)
+            }
+        }
+    }
+
+    /// The kept slot sharing the longest prefix with `prompt`, cut back to that prefix (at most
+    /// prompt.count − 1 tokens, so the last prompt token is fed and yields the first sample); nil when no
+    /// kept slot shares a token or the backend cannot cut there.
+    private func takeRetainedPrefix(for prompt: [Int32]) -> (slot: Int, kept: Int)? {
+        var best = -1, bestLength = 0
+        for (i, r) in retained.enumerated() {
+            var n = 0
+            let limit = min(r.tokens.count, prompt.count - 1)
+            while n < limit && r.tokens[n] == prompt[n] { n += 1 }
+            if n > bestLength { best = i; bestLength = n }
+        }
+        guard best >= 0 else { return nil }
+        let r = retained.remove(at: best)
+        let kept = backend.keepPrefix(ofSlot: r.slot, length: bestLength)
+        return (r.slot, kept)
     }
 
     /// Ends cancelled sequences: active ones free their slot; ones that went back to the queue while
@@ -303,6 +350,7 @@ public final class Engine: GenerationService, @unchecked Sendable {
             }
             seq.generated += 1
             seq.lastToken = token
+            if options.reusePrefixes { seq.output.append(token) }
             sampled += 1
             seq.continuation.yield(.tokens([token]))
             if seq.request.stopTokens.contains(token) {
@@ -324,9 +372,14 @@ public final class Engine: GenerationService, @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Frees an active sequence's slot and ends its stream.
+    /// Frees an active sequence's slot (or, with prefix reuse, keeps it with the tokens its cache holds)
+    /// and ends its stream.
     private func retire(_ seq: RequestState, _ reason: FinishReason, now: Double) {
-        backend.freeSlot(seq.slot)
+        if options.reusePrefixes && seq.cached > 0 {
+            retained.append((seq.slot, Array((seq.request.promptTokens + seq.output).prefix(seq.cached))))
+        } else {
+            backend.freeSlot(seq.slot)
+        }
         active.removeAll { $0 === seq }
         lock.lock()
         live.remove(seq.id)
@@ -355,6 +408,8 @@ private final class RequestState {
     var generated = 0
     var lastToken: Int32 = 0
     var stopToken: Int32?
+    /// Sampled tokens, kept only with prefix reuse (the retained cache holds prompt + output minus the last).
+    var output: [Int32] = []
 
     init(id: RequestID, request: GenerationRequest, maxContext: Int,
          continuation: AsyncThrowingStream<GenerationEvent, Error>.Continuation) {

@@ -31,6 +31,8 @@ public struct EngineMetrics: Sendable, Equatable {
     /// Backend steps run, and tokens fed through them (prefill + decode).
     public var steps: UInt64 = 0
     public var stepTokens: UInt64 = 0
+    /// Prompt tokens not fed to the backend because a kept slot already held them (prefix reuse).
+    public var promptTokensReused: UInt64 = 0
     // Gauges.
     public var queueLength: Int = 0
     public var activeSequences: Int = 0

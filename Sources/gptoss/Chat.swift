@@ -1,6 +1,8 @@
 // `gptoss chat`: a multi-turn conversation on the terminal or over piped stdin (one turn per line).
 // History is kept as chat messages and rendered to harmony every turn (old reasoning dropped by the
-// renderer's rule). Ctrl-C stops the current answer; at the prompt it leaves.
+// renderer's rule). The engine reuses the KV of the previous turn's longest matching prefix
+// (EngineOptions.reusePrefixes), so a turn prefills only what changed since the last one. Ctrl-C stops
+// the current answer; at the prompt it leaves.
 import ArgumentParser
 import Core
 import Dispatch
@@ -30,7 +32,7 @@ struct Chat: AsyncParsableCommand {
     var system: String?
 
     func run() async throws {
-        let model = try ModelRuntime.load(modelOptions, slots: 1)
+        let model = try ModelRuntime.load(modelOptions, slots: 1, reusePrefixes: true)
         defer { model.engine.shutdown() }
         let interactive = Terminal.stdinIsTTY
         let base: [ChatMessage] = system.map { [.developer($0)] } ?? []

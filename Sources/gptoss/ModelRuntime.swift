@@ -22,8 +22,10 @@ enum ModelRuntime {
     /// Tokens per backend step (decode tokens + prefill chunks); the CUDA backend sizes buffers for it.
     static let maxStepTokens = 512
 
-    /// `slots`: sequences run at once (1 for generate/chat, more for batch).
-    static func load(_ options: ModelOptions, slots: Int) throws -> LoadedModel {
+    /// `slots`: sequences run at once (1 for generate/chat, more for batch). `reusePrefixes` (chat): the
+    /// engine keeps a finished turn's KV and the next turn prefills only what is new (on the CPU the
+    /// sliding-window layers then keep every position: ≈ 4 KB per position and sliding layer).
+    static func load(_ options: ModelOptions, slots: Int, reusePrefixes: Bool = false) throws -> LoadedModel {
         let start = DispatchTime.now().uptimeNanoseconds
         let env = ProcessInfo.processInfo.environment
         let location = try ModelLocator.locate(flag: options.model, environment: env)
@@ -32,18 +34,19 @@ enum ModelRuntime {
         let config = weights.config
         let context = min(options.context, config.maxPositionEmbeddings)
         let backend = try makeBackend(weights: weights, device: options.device, slots: slots,
-                                      context: context, threads: options.threads)
+                                      context: context, threads: options.threads, fullSlidingCache: reusePrefixes)
         let tokenizer = try O200kTokenizer.harmony()
-        let engine = Engine(backend: backend, options: EngineOptions(maxStepTokens: maxStepTokens))
+        let engine = Engine(backend: backend, options: EngineOptions(maxStepTokens: maxStepTokens, reusePrefixes: reusePrefixes))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return LoadedModel(engine: engine, tokenizer: tokenizer, config: config, location: location,
                            loadSeconds: seconds, backendName: backend.name)
     }
 
     static func makeBackend(weights: ModelWeights, device: Device, slots: Int, context: Int,
-                            threads: Int?) throws -> Backend {
+                            threads: Int?, fullSlidingCache: Bool = false) throws -> Backend {
         func cpu() -> Backend {
-            CPUBackend(weights: weights, maxSlots: slots, maxContext: context, threads: threads)
+            CPUBackend(weights: weights, maxSlots: slots, maxContext: context, threads: threads,
+                       fullSlidingCache: fullSlidingCache)
         }
         switch device {
         case .cpu:

@@ -50,4 +50,33 @@ final class EngineCPUTests: XCTestCase {
         XCTAssertEqual(m.generatedTokens, UInt64(cases.reduce(0) { $0 + $1.greedy.count }))
         XCTAssertEqual(m.activeSequences, 0)
     }
+
+    /// Prefix reuse over the real CPU backend: a second turn that extends the first (prompt, two of its
+    /// answer tokens, then new text) is fed only the new tokens and samples what a fresh prefill samples.
+    func testPrefixReuseGivesTheTokensOfAFreshPrefill() async throws {
+        let cases = try cases()
+        let weights = try ModelWeights.load(directory: modelDir)
+        func run(_ engine: Engine, _ prompt: [Int32]) async throws -> [Int32] {
+            var tokens: [Int32] = []
+            for try await event in try engine.submit(GenerationRequest(promptTokens: prompt, sampling: .greedy, maxTokens: 4)) {
+                if case .tokens(let t) = event { tokens += t }
+            }
+            return tokens
+        }
+        let reusing = Engine(backend: CPUBackend(weights: weights, maxSlots: 1, maxContext: 128, threads: 2, fullSlidingCache: true),
+                             options: EngineOptions(prefillChunk: 7, reusePrefixes: true))
+        defer { reusing.shutdown() }
+        let first = try await run(reusing, cases[0].prompt)
+        XCTAssertEqual(first, Array(cases[0].greedy.prefix(4)))
+        let second = cases[0].prompt + first.prefix(2) + cases[1].prompt
+        let reused = try await run(reusing, second)
+        XCTAssertEqual(reusing.metrics().promptTokensReused, UInt64(cases[0].prompt.count + 2))
+
+        let fresh = Engine(backend: CPUBackend(weights: weights, maxSlots: 1, maxContext: 128, threads: 2),
+                           options: EngineOptions(prefillChunk: 7))
+        defer { fresh.shutdown() }
+        let expected = try await run(fresh, second)
+        XCTAssertEqual(reused, expected)
+        XCTAssertEqual(fresh.metrics().promptTokensReused, 0)
+    }
 }

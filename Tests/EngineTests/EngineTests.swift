@@ -177,6 +177,7 @@ final class EngineTests: XCTestCase {
             case .alloc: held += 1; XCTAssertLessThanOrEqual(held, 2)
             case .free: held -= 1
             case .step(let b): firstPrompts += b.filter { $0.startPosition == 0 }.map(\.tokens)
+            case .keep: XCTFail("prefix reuse is off by default")
             }
         }
         XCTAssertEqual(held, 0)
@@ -214,7 +215,7 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(r.tokens, reference(prompt(4, seed: 9), count: 3))
         // The cancelled request's slot was freed before the next one got it.
         let kinds = backend.log.compactMap { e -> String? in
-            switch e { case .alloc: return "alloc"; case .free: return "free"; case .step: return nil }
+            switch e { case .alloc: return "alloc"; case .free: return "free"; case .step, .keep: return nil }
         }
         XCTAssertEqual(kinds, ["alloc", "free", "alloc", "free"])
         engine.cancel(long.id)  // finished ids are ignored

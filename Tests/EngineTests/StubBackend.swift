@@ -9,6 +9,7 @@ final class StubBackend: Backend, @unchecked Sendable {
     enum Event {
         case alloc(Int)
         case free(Int)
+        case keep(Int, Int)   // slot, tokens kept (prefix reuse)
         case step([SequenceStep])
     }
     struct StubError: Error, CustomStringConvertible { var description: String }
@@ -55,6 +56,15 @@ final class StubBackend: Backend, @unchecked Sendable {
         histories[slot] = nil
         freeSlots.append(slot)
         _log.append(.free(slot))
+    }
+
+    func keepPrefix(ofSlot slot: Int, length: Int) -> Int {
+        cond.lock(); defer { cond.unlock() }
+        guard let history = histories[slot] else { return 0 }
+        let kept = min(max(0, length), history.count)
+        histories[slot] = Array(history.prefix(kept))
+        _log.append(.keep(slot, kept))
+        return kept
     }
 
     func step(_ batch: [SequenceStep]) throws -> [SequenceResult] {
