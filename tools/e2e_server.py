@@ -245,6 +245,9 @@ def main():
         for name in ("gptoss_http_requests_total", "gptoss_generation_tokens_total", "gptoss_queue_length",
                      "gptoss_kv_slots_in_use", "gptoss_time_to_first_token_seconds_bucket"):
             expect(name in text, f"{name} in /metrics")
+        # The requests above share the harmony system prompt: later ones reuse a kept slot's prefix.
+        reused = [float(l.split()[-1]) for l in text.splitlines() if l.startswith("gptoss_prompt_tokens_reused_total ")]
+        expect(reused and reused[0] > 0, f"prompt tokens reused from kept KV slots: {reused}")
     checks.run("metrics", metrics)
 
     def sigterm():

@@ -103,6 +103,8 @@ public final class ServerMetrics: @unchecked Sendable {
         single("gptoss_generation_tokens_total", "counter", "Tokens sampled.", labels: [("model", model)], m.generatedTokens)
         single("gptoss_engine_steps_total", "counter", "Backend steps run.", m.steps)
         single("gptoss_engine_step_tokens_total", "counter", "Tokens fed through backend steps (prefill + decode).", m.stepTokens)
+        single("gptoss_prompt_tokens_reused_total", "counter", "Prompt tokens taken from a kept KV slot instead of prefilled.",
+               m.promptTokensReused)
         single("gptoss_queue_length", "gauge", "Requests waiting for a KV slot.", m.queueLength)
         single("gptoss_active_sequences", "gauge", "Requests holding a KV slot.", m.activeSequences)
         single("gptoss_kv_slots", "gauge", "KV slots (sequences that can run at once).", m.maxSlots)

@@ -32,7 +32,7 @@ struct Chat: AsyncParsableCommand {
     var system: String?
 
     func run() async throws {
-        let model = try ModelRuntime.load(modelOptions, slots: 1, reusePrefixes: true)
+        let model = try ModelRuntime.load(modelOptions, slots: 1, reusePrefixes: true, fullSlidingCache: true)
         defer { model.engine.shutdown() }
         let interactive = Terminal.stdinIsTTY
         let base: [ChatMessage] = system.map { [.developer($0)] } ?? []

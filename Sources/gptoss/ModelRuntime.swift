@@ -22,10 +22,13 @@ enum ModelRuntime {
     /// Tokens per backend step (decode tokens + prefill chunks); the CUDA backend sizes buffers for it.
     static let maxStepTokens = 512
 
-    /// `slots`: sequences run at once (1 for generate/chat, more for batch). `reusePrefixes` (chat): the
-    /// engine keeps a finished turn's KV and the next turn prefills only what is new (on the CPU the
-    /// sliding-window layers then keep every position: ≈ 4 KB per position and sliding layer).
-    static func load(_ options: ModelOptions, slots: Int, reusePrefixes: Bool = false) throws -> LoadedModel {
+    /// `slots`: sequences run at once (1 for generate/chat, more for batch). `reusePrefixes` (chat, serve):
+    /// the engine keeps a finished sequence's KV and a request sharing its first tokens prefills only the
+    /// rest. `fullSlidingCache` (chat): the CPU's sliding-window layers keep every position (≈ 4 KB per
+    /// position, sliding layer and slot), so any prefix can be reused; without it a CPU slot is reused only
+    /// while the tokens cut off did not wrap its ring (CUDA caches keep every position anyway).
+    static func load(_ options: ModelOptions, slots: Int, reusePrefixes: Bool = false,
+                     fullSlidingCache: Bool = false) throws -> LoadedModel {
         let start = DispatchTime.now().uptimeNanoseconds
         let env = ProcessInfo.processInfo.environment
         let location = try ModelLocator.locate(flag: options.model, environment: env)
@@ -34,7 +37,7 @@ enum ModelRuntime {
         let config = weights.config
         let context = min(options.context, config.maxPositionEmbeddings)
         let backend = try makeBackend(weights: weights, device: options.device, slots: slots,
-                                      context: context, threads: options.threads, fullSlidingCache: reusePrefixes)
+                                      context: context, threads: options.threads, fullSlidingCache: fullSlidingCache)
         let tokenizer = try O200kTokenizer.harmony()
         let engine = Engine(backend: backend, options: EngineOptions(maxStepTokens: maxStepTokens, reusePrefixes: reusePrefixes))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -52,7 +52,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let model = try ModelRuntime.load(modelOptions, slots: maxBatch)
+        // Multi-turn clients resend the conversation: reuse what a kept slot already holds.
+        let model = try ModelRuntime.load(modelOptions, slots: maxBatch, reusePrefixes: true)
         let key = apiKey ?? ProcessInfo.processInfo.environment["GPTOSS_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let modelID = servedModelName ?? Self.modelID(for: model.location)
         let state = ServerState(engine: model.engine, format: HarmonyChatFormat(tokenizer: model.tokenizer),

@@ -45,6 +45,7 @@ final class InfoAndCompletionRouteTests: XCTestCase {
                 "gptoss_queue_length 0",
                 "gptoss_kv_slots 4",
                 "gptoss_kv_slots_in_use 0",
+                "gptoss_prompt_tokens_reused_total 0",
                 "# TYPE gptoss_time_to_first_token_seconds histogram",
                 "# TYPE gptoss_generation_tokens_total counter",
             ] {
