@@ -193,6 +193,12 @@ DEVI void bf16_group_load(uint4 (&w)[BF16_RG][4], const u16 *__restrict__ W, int
     for (int r = 0; r < BF16_RG; r++) rows[r] = g + r < R ? rowOf(g + r) : -1;
     bf16_load<BF16_RG>(w, W, rows, K, s, S);
 }
+// One loaded group's row sums into red[warp][g0 ..< g0 + BF16_RG] (both pipelining schedules below).
+DEVI void bf16_dot_store(const uint4 (&w)[BF16_RG][4], const float xr[32], float *red, int g0) {
+    float p[BF16_RG];
+    bf16_dot<BF16_RG>(p, w, xr);
+    store_rows<BF16_RG>(p, red, g0);
+}
 template <typename RowOf>
 DEVI void bf16_block_rows(const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf, const float xr[32],
                           float *red, uint4 (&wa)[BF16_RG][4]) {
@@ -200,17 +206,9 @@ DEVI void bf16_block_rows(const u16 *__restrict__ W, int K, int s, int S, int R,
     for (int g = 0; g < R; g += 2 * BF16_RG) {
         const int g1 = g + BF16_RG, g2 = g + 2 * BF16_RG;
         if (g1 < R) bf16_group_load(wb, W, K, s, S, R, g1, rowOf);
-        {
-            float p[BF16_RG];
-            bf16_dot<BF16_RG>(p, wa, xr);
-            store_rows<BF16_RG>(p, red, g);
-        }
+        bf16_dot_store(wa, xr, red, g);
         if (g2 < R) bf16_group_load(wa, W, K, s, S, R, g2, rowOf);
-        if (g1 < R) {
-            float p[BF16_RG];
-            bf16_dot<BF16_RG>(p, wb, xr);
-            store_rows<BF16_RG>(p, red, g1);
-        }
+        if (g1 < R) bf16_dot_store(wb, xr, red, g1);
     }
     __syncthreads();
 }
@@ -248,17 +246,9 @@ DEVI void bf16_block_rows2(const u16 *__restrict__ W, int K, int s, int S, int R
                            float *red, uint4 (&wa)[BF16_RG][4], uint4 (&wb)[BF16_RG][4]) {
     for (int g = 0; g < R; g += 2 * BF16_RG) {
         const int g1 = g + BF16_RG, g2 = g + 2 * BF16_RG, g3 = g + 3 * BF16_RG;
-        {
-            float p[BF16_RG];
-            bf16_dot<BF16_RG>(p, wa, xr);
-            store_rows<BF16_RG>(p, red, g);
-        }
+        bf16_dot_store(wa, xr, red, g);
         if (g2 < R) bf16_group_load(wa, W, K, s, S, R, g2, rowOf);
-        if (g1 < R) {
-            float p[BF16_RG];
-            bf16_dot<BF16_RG>(p, wb, xr);
-            store_rows<BF16_RG>(p, red, g1);
-        }
+        if (g1 < R) bf16_dot_store(wb, xr, red, g1);
         if (g3 < R) bf16_group_load(wb, W, K, s, S, R, g3, rowOf);
     }
     __syncthreads();
