@@ -273,10 +273,10 @@ void gk_mxfp4_gemm_vnni(const uint8_t *blocks, const uint8_t *scales, int rows, 
         return;
     }
     for (int r0 = 0; r0 < rows;) {
-        int R = rows - r0 >= 2 && ntok > 1 ? 2 : 1;   // decode: one sequential weight stream
+        int R = rows - r0 >= 2 ? 2 : 1;   // ntok > 1 here: decode returned above
         for (int t0 = 0; t0 < ntok; t0 += 6) {
             int T = ntok - t0 < 6 ? ntok - t0 : 6;
-            q8_tile_fn tile = ntok == 1 ? q8_row1 : (R == 2 ? q8_tiles2 : q8_tiles1)[T];
+            q8_tile_fn tile = (R == 2 ? q8_tiles2 : q8_tiles1)[T];
             tile(blocks + (long)r0 * nb * 16, scales + (long)r0 * nb, nb, q + t0 * ldq, ldq, res);
             for (int r = 0; r < R; r++) {
                 float b = bias ? gk_bf16(bias[r0 + r]) : 0.0f;
