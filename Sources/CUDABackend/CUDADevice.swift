@@ -8,7 +8,6 @@ enum KernelArg {
     case ptr(CUdeviceptr)
     case i32(Int32)
     case f32(Float)
-    case u64(UInt64)
     static func int(_ v: Int) -> KernelArg { .i32(Int32(v)) }
 }
 
@@ -223,7 +222,6 @@ public final class CUDADevice {
             case .ptr(let p): storage[i] = p
             case .i32(let v): storage[i] = UInt64(UInt32(bitPattern: v))
             case .f32(let v): storage[i] = UInt64(v.bitPattern)
-            case .u64(let v): storage[i] = v
             }
         }
         let pdl = programmatic && supportsProgrammaticLaunch

@@ -32,7 +32,6 @@ final class DecodeScratch {
     /// costs ≈ 150 µs; eager steps without graphs encode every step).
     var smallKernels: DecodeSmallKernels?
     var v11Switches: DecodeV11Switches?
-    var v16Switches: DecodeV16Switches?
     /// GPTOSS_DECODE_SKIP (measurement only; see encodeDecodeStep).
     let skipKernels: Set<String> = Set((ProcessInfo.processInfo.environment["GPTOSS_DECODE_SKIP"] ?? "")
         .split(separator: ",").map(String.init))
@@ -102,10 +101,6 @@ extension CUDABackend {
         // GPTOSS_DECODE_SKIP=qkv,attention,o,router,gate_up,down (measurement only: results are wrong):
         // leaves those launches out, so a timing shows each kernel's marginal cost in the PDL chain.
         let skip = ds.skipKernels
-        let v16 = ds.v16Switches ?? DecodeV16Switches.current()
-        ds.v16Switches = v16
-        let qkvBytes = UInt64((qDim + 2 * kvDim) * H * 2), oBytes = UInt64(H * qDim * 2), routerBytes = UInt64(E * H * 2)
-        let downBlockBytes = UInt64(H * I / 2), downScaleBytes = UInt64(H * I / 32)
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -122,8 +117,7 @@ extension CUDABackend {
                                [.ptr(qkv.pointer), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
                                 .ptr(attn.pointer), .ptr(part.pointer), .ptr(attnCounters), .int(nH), .int(nKV), .int(d),
                                 .int(maxContext), .int(window), .f32(c.attentionScale), .int(v10.attentionSplits),
-                                .int(v10.attentionMinKeys),
-                                .ptr(v16.o ? lw.o : 0), .u64(oBytes), .ptr(v16.o ? lw.router : 0), .u64(routerBytes)])
+                                .int(v10.attentionMinKeys)])
             } else {
                 try dev.launch("f32_attention_sinks", grid: (nKV, 1, nsplit), block: G * 32, sharedBytes: attSmem,
                                [.ptr(qkv.pointer), .int(qkvw), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
@@ -144,15 +138,12 @@ extension CUDABackend {
             if !skip.contains("gate_up") { try dev.launch(gateUp, grid: (2 * I / ds.gateUpRows, K, 1), block: mf4Block(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
-                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha)),
-                            .ptr(v16.down ? lw.downBlocks : 0), .ptr(v16.down ? lw.downScales : 0),
-                            .u64(downBlockBytes), .u64(downScaleBytes)]) }
+                            .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]) }
             let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
             if !skip.contains("down") { try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
-                            .int(K), .int(ds.downRows),
-                            .ptr(v16.qkv && l + 1 < weights.layers.count ? weights.layers[l + 1].qkv : 0), .u64(qkvBytes)]) }
+                            .int(K), .int(ds.downRows)]) }
         }
         try dev.launch(v10.name("dec_logits_argmax"), grid: ((V + ds.logitRows - 1) / ds.logitRows, 1, 1), block: xsBlock(H), programmatic: true,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .f32(eps), .ptr(weights.lmHead), .ptr(logits.pointer),
@@ -218,20 +209,3 @@ struct DecodeV11Switches {
     }
 }
 
-
-/// Decode v16 (docs/perf-notes.md "Version 16"): weights of a later kernel requested into L2 while the chain's
-/// latency-bound kernels leave DRAM idle. GPTOSS_L2_PREFETCH lists the parts (comma-separated; "none" = off):
-///  - o:    dec_attention prefetches o_proj's and the router's weights;
-///  - qkv:  down prefetches the next layer's QKV weights;
-///  - down: gate_up prefetches its expert's down weights (known from top-k).
-/// Hints only: results are bit-identical with any setting. (The v6 CUDA-core expert kernels ignore them.)
-struct DecodeV16Switches {
-    let o: Bool, qkv: Bool, down: Bool
-
-    static let defaultParts = ""
-
-    static func current(env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV16Switches {
-        let parts = Set((env["GPTOSS_L2_PREFETCH"] ?? defaultParts).split(separator: ",").map { String($0) })
-        return DecodeV16Switches(o: parts.contains("o"), qkv: parts.contains("qkv"), down: parts.contains("down"))
-    }
-}

@@ -37,36 +37,6 @@ DEVI void pdl_wait() {}
 DEVI void pdl_trigger() {}
 #endif
 
-// v16 (docs/perf-notes.md "Version 16"): weights a *later* kernel of the step reads, requested into L2 while
-// this kernel's own traffic leaves DRAM idle (attention, the expert products' latency chains). Part `part`
-// of `parts` of [p, p + n) (n rounded down to 16 bytes) in bulk prefetches of up to 4 KB per thread
-// (sm_90 cp.async.bulk.prefetch: no register is held and nothing waits on it; GPTOSS_PF_LINES=1 uses one
-// prefetch.global.L2 per 128-byte line instead). A hint: results never depend on it; p == nullptr is off.
-#ifndef GPTOSS_PF_LINES
-#define GPTOSS_PF_LINES 0
-#endif
-#ifndef GPTOSS_PF_LATE
-#define GPTOSS_PF_LATE 0
-#endif
-#define PF_CHUNK 4096
-DEVI void l2_prefetch_part(const u8 *p, u64 n, int part, int parts) {
-#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900)
-    if (p == nullptr) return;
-    n &= ~(u64)15;
-    const u64 per = ((n + parts - 1) / parts + 15) & ~(u64)15;
-    const u64 b = per * (u64)part, e = min(n, b + per);
-#if GPTOSS_PF_LINES
-    for (u64 o = b + 128 * (u64)threadIdx.x; o < e; o += 128 * (u64)blockDim.x)
-        asm volatile("prefetch.global.L2 [%0];" :: "l"(p + o) : "memory");
-#else
-    for (u64 o = b + (u64)threadIdx.x * PF_CHUNK; o < e; o += (u64)blockDim.x * PF_CHUNK) {
-        const u32 sz = (u32)min((u64)PF_CHUNK, e - o);
-        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" :: "l"(p + o), "r"(sz) : "memory");
-    }
-#endif
-#endif
-}
-
 #define DEC_RMAX 64   // rows per block at most
 #define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
 #define ATT_MAXD_DEC 128   // dec_attention: head_dim limit (lane owns dims lane, lane + 32, ...)
@@ -87,22 +57,6 @@ DEVI uint4 ldw16(const void *p) {
     return r;
 }
 DEVI uint4 zero4() { return make_uint4(0u, 0u, 0u, 0u); }
-// v16 measurement: GPTOSS_MF4_EVICT_FIRST=1 streams the expert products' code words with an L2 evict_first
-// policy, so lines prefetched for a later kernel (l2_prefetch_part) are not the ones replaced.
-#ifndef GPTOSS_MF4_EVICT_FIRST
-#define GPTOSS_MF4_EVICT_FIRST 0
-#endif
-DEVI uint4 ldw16_stream(const void *p) {
-#if GPTOSS_MF4_EVICT_FIRST && defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 800)
-    uint4 r;
-    asm("{\n\t.reg .b64 pol;\n\tcreatepolicy.fractional.L2::evict_first.b64 pol, 1.0;\n\t"
-        "ld.global.nc.L1::no_allocate.L2::cache_hint.v4.u32 {%0,%1,%2,%3}, [%4], pol;\n\t}"
-        : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
-    return r;
-#else
-    return ldw16(p);
-#endif
-}
 
 // The thread's inputs, chunks of 8 elements. bf16: 32 inputs, chunks q = 0..3 at s + S·q (each q is one
 // coalesced 16-byte-per-thread sweep). MXFP4: 16 inputs (half a 32-element scale block: 8 code bytes
@@ -527,8 +481,8 @@ DEVI void mf4tc_load(Mf4tcGroup &q, const u8 *__restrict__ blocks, const u8 *__r
     for (int i = 0; i < 4; i++) {
         const int blk = 4 * (warp + i * NW) + t;
         const bool on = blk < NB;
-        q.w0[i] = on && ok0 ? ldw16_stream(blocks + row0 * (K / 2) + 16 * blk) : zero4();
-        q.w1[i] = on && ok1 ? ldw16_stream(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+        q.w0[i] = on && ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+        q.w1[i] = on && ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
         q.s0[i] = on && ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
         q.s1[i] = on && ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
     }
@@ -699,26 +653,17 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_qkv_rope_v10(DEC_QKV_PARAMS) { qkv_ro
 //    formula (lanes over splits, a fixed reduction tree): deterministic, one launch instead of two;
 //  - K/V tiles are read with 16-byte loads.
 // q: [nH·d (+ more)] f32 (head i at i·d), kc/vc: this layer's [slots, ctx, nKV·d] f32, sinks [nH] bf16,
-// out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches); pf0/pf1: bytes to
-// prefetch into L2 for the next kernels (v16, nullptr: none).
+// out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches).
 // grid (nKV, 1, nsplit), block (nH / nKV)·WARP, dynamic shared memory (G·d + 32·(d+1) + 32·d) floats.
 // d % 4 == 0, d <= 128, G·WARP <= 256 (64 registers: 4 blocks per SM).
 GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restrict__ q, const float *__restrict__ kc,
                                  const float *__restrict__ vc, const u16 *__restrict__ sinks,
                                  const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
                                  float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
-                                 int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys,
-                                 const u8 *__restrict__ pf0, u64 pf0n, const u8 *__restrict__ pf1, u64 pf1n) {
+                                 int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys) {
     extern __shared__ __align__(16) float smem[];
     __shared__ int flag;
     const int g = blockIdx.x, split = blockIdx.z;
-    // v16: o_proj's and the router's weights into L2 (every launched block takes a part, before it exits;
-    // GPTOSS_PF_LATE: after the wait, so qkv's stream is not shared).
-    const int pfPart = blockIdx.z * gridDim.x + blockIdx.x, pfParts = gridDim.x * gridDim.z;
-    if (!GPTOSS_PF_LATE) {
-        l2_prefetch_part(pf0, pf0n, pfPart, pfParts);
-        l2_prefetch_part(pf1, pf1n, pfPart, pfParts);
-    }
     const int G = nH / nKV, lane = threadIdx.x % WARP, w = threadIdx.x / WARP;
     const int head = g * G + w, kvw = nKV * d;
     // Positions and slots are written before the step (not by the previous kernel): read before the wait.
@@ -726,21 +671,12 @@ GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restri
     const int lo = window > 0 ? max(0, pos - window + 1) : 0;
     const int nkeys = pos - lo + 1;
     const int ns = max(1, min(nsplit, (nkeys + minKeys - 1) / minKeys));
-    if (GPTOSS_PF_LATE && split >= ns) {
-        pdl_wait();
-        l2_prefetch_part(pf0, pf0n, pfPart, pfParts);
-        l2_prefetch_part(pf1, pf1n, pfPart, pfParts);
-    }
     if (split >= ns) return;
     const int per = (nkeys + ns - 1) / ns;
     const int u_begin = lo + split * per, u_end = min(pos + 1, u_begin + per);
     const float sink = bf16_to_f32(sinks[head]);
     pdl_wait();
     pdl_trigger();
-    if (GPTOSS_PF_LATE) {
-        l2_prefetch_part(pf0, pf0n, pfPart, pfParts);
-        l2_prefetch_part(pf1, pf1n, pfPart, pfParts);
-    }
     float *qs = smem;                          // [G, d]
     float *ks = qs + G * d;                    // [32, d + 1]
     float *vs = ks + 32 * (d + 1);             // [32, d]
@@ -988,9 +924,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, co
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
                                    const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
                                    const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx,
-                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha,
-                                   const u8 *__restrict__ pfBlocks, const u8 *__restrict__ pfScales,
-                                   u64 pfBlockBytes, u64 pfScaleBytes) {
+                                   float *__restrict__ act, int H, int I, int R, float limit, float alpha) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
@@ -999,20 +933,10 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
     pdl_trigger();
     const int e = topk_idx[j];
     const i64 rowBase = (i64)e * 2 * I + row0;
-    // v16: expert e's down weights (pfBlockBytes / pfScaleBytes per expert) into L2, part blockIdx.x
-    // (GPTOSS_PF_LATE: after this block's product).
-    if (!GPTOSS_PF_LATE && pfBlocks != nullptr) {
-        l2_prefetch_part(pfBlocks + (u64)e * pfBlockBytes, pfBlockBytes, blockIdx.x, gridDim.x);
-        l2_prefetch_part(pfScales + (u64)e * pfScaleBytes, pfScaleBytes, blockIdx.x, gridDim.x);
-    }
     float xr[16];
     load_x<true>(xr, h, nw, s, S, H, eps, scratch);
     mf4tc_stage_x(xr, s, S, xs);
     mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
-    if (GPTOSS_PF_LATE && pfBlocks != nullptr) {
-        l2_prefetch_part(pfBlocks + (u64)e * pfBlockBytes, pfBlockBytes, blockIdx.x, gridDim.x);
-        l2_prefetch_part(pfScales + (u64)e * pfScaleBytes, pfScaleBytes, blockIdx.x, gridDim.x);
-    }
     if (s < R / 2) {
         const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
@@ -1033,7 +957,7 @@ template <bool EARLY>
 DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
                        const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
                        float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k,
-                       int R, const u8 *__restrict__ pf, u64 pfn) {
+                       int R) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
     __shared__ int flag;
@@ -1044,9 +968,6 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         Mf4tcGroup q0;
         mf4tc_load(q0, blocks, scales, rowBase, I, R, 0);
         const float b = s < R ? bf16_to_f32(bias[(i64)e * H + row0 + s]) : 0.f;
-        // v16: the next layer's QKV weights into L2 (constant: before the wait, after our own loads;
-        // GPTOSS_PF_LATE: after this block's product).
-        if (!GPTOSS_PF_LATE) l2_prefetch_part(pf, pfn, blockIdx.y * gridDim.x + blockIdx.x, gridDim.x * gridDim.y);
         u32 dep = __float_as_uint(b);
 #pragma unroll
         for (int i = 0; i < 4; i++) dep ^= q0.w0[i].x ^ q0.w1[i].x ^ q0.s0[i] ^ q0.s1[i];
@@ -1056,10 +977,8 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
         mf4tc_stage_x(xr, s, S, xs);
         mf4tc_block_rows_first(q0, blocks, scales, rowBase, I, R, xs, red);
-        if (GPTOSS_PF_LATE) l2_prefetch_part(pf, pfn, blockIdx.y * gridDim.x + blockIdx.x, gridDim.x * gridDim.y);
         if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + b;
     } else {
-        l2_prefetch_part(pf, pfn, blockIdx.y * gridDim.x + blockIdx.x, gridDim.x * gridDim.y);
         pdl_wait();
         pdl_trigger();
         float xr[16];
@@ -1072,9 +991,8 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
 }
 #define DEC_DOWN_PARAMS const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales, \
     const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w, \
-    float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k, int R, \
-    const u8 *__restrict__ pf, u64 pfn
-#define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R, pf, pfn
+    float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k, int R
+#define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(DEC_DOWN_PARAMS) { down_tc_body<false>(DEC_DOWN_ARGS); }
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early(DEC_DOWN_PARAMS) { down_tc_body<true>(DEC_DOWN_ARGS); }
 
