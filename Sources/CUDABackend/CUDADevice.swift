@@ -208,10 +208,8 @@ public final class CUDADevice {
     /// Launches kernel `name` on the stream. The argument list must match the kernel's parameters.
     /// `programmatic`: the kernel may start before the previous one on the stream finishes (it must call
     /// griddepcontrol.wait before reading that kernel's results; see kernels/decode.cu).
-    /// `cluster`: thread-block cluster dimensions (sm_90; the grid must divide into them), launched through
-    /// cuLaunchKernelEx (with PDL too when `programmatic`).
     func launch(_ name: String, grid: (Int, Int, Int), block: Int, sharedBytes: Int = 0, programmatic: Bool = false,
-                cluster: (Int, Int, Int)? = nil, _ args: [KernelArg]) throws {
+                _ args: [KernelArg]) throws {
         let f = try function(name)
         if sharedBytes > 48 * 1024 && (sharedOptin[name] ?? 0) < sharedBytes {
             try driver.check(driver.cuFuncSetAttribute(f, 8 /* MAX_DYNAMIC_SHARED_SIZE_BYTES */, Int32(sharedBytes)),
@@ -227,64 +225,43 @@ public final class CUDADevice {
             }
         }
         let pdl = programmatic && supportsProgrammaticLaunch
-        if cluster != nil && driver.cuLaunchKernelEx == nil {
-            throw CUDAError.symbolMissing(library: "libcuda.so.1", symbol: "cuLaunchKernelEx (needed to launch \(name) in clusters)")
-        }
         if profiling {
-            let ms = try time {
-                if let c = cluster, let ex = driver.cuLaunchKernelEx {
-                    try launchEx(ex, f, name, grid, block, sharedBytes, pdl: false, cluster: c, &storage)
-                } else {
-                    try rawLaunch(f, name, grid, block, sharedBytes, &storage)
-                }
-            }
+            let ms = try time { try rawLaunch(f, name, grid, block, sharedBytes, &storage) }
             let old = profile[name] ?? (0, 0)
             profile[name] = (old.count + 1, old.ms + ms)
             return
         }
-        if pdl || cluster != nil, let ex = driver.cuLaunchKernelEx {
-            try launchEx(ex, f, name, grid, block, sharedBytes, pdl: pdl, cluster: cluster, &storage)
+        if pdl, let ex = driver.cuLaunchKernelEx {
+            try launchProgrammatic(ex, f, name, grid, block, sharedBytes, &storage)
             return
         }
         try rawLaunch(f, name, grid, block, sharedBytes, &storage)
     }
 
-    /// cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION (id 6) = 1 when `pdl`, and
-    /// CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION (id 4) = (x, y, z) when `cluster` is given.
+    /// cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION (id 6) = 1.
     /// CUlaunchConfig (56 bytes): grid x/y/z, block x/y/z, sharedMemBytes (u32 each), pad, hStream at 32,
     /// attrs at 40, numAttrs (u32) at 48. CUlaunchAttribute (72 bytes): id (u32), pad, 64-byte value union.
-    private func launchEx(_ ex: CUDADriver.FLaunchKernelEx, _ f: OpaquePointer?, _ name: String,
-                          _ grid: (Int, Int, Int), _ block: Int, _ sharedBytes: Int, pdl: Bool,
-                          cluster: (Int, Int, Int)?, _ storage: inout [UInt64]) throws {
-        let attr = UnsafeMutableRawPointer.allocate(byteCount: 2 * 72, alignment: 8)
+    private func launchProgrammatic(_ ex: CUDADriver.FLaunchKernelEx, _ f: OpaquePointer?, _ name: String,
+                                    _ grid: (Int, Int, Int), _ block: Int, _ sharedBytes: Int,
+                                    _ storage: inout [UInt64]) throws {
+        let attr = UnsafeMutableRawPointer.allocate(byteCount: 72, alignment: 8)
         let cfg = UnsafeMutableRawPointer.allocate(byteCount: 56, alignment: 8)
         defer { attr.deallocate(); cfg.deallocate() }
-        attr.initializeMemory(as: UInt8.self, repeating: 0, count: 2 * 72)
+        attr.initializeMemory(as: UInt8.self, repeating: 0, count: 72)
         cfg.initializeMemory(as: UInt8.self, repeating: 0, count: 56)
-        var nattr = 0
-        if pdl {
-            attr.storeBytes(of: UInt32(6), toByteOffset: 72 * nattr, as: UInt32.self)
-            attr.storeBytes(of: Int32(1), toByteOffset: 72 * nattr + 8, as: Int32.self)
-            nattr += 1
-        }
-        if let c = cluster {
-            attr.storeBytes(of: UInt32(4), toByteOffset: 72 * nattr, as: UInt32.self)
-            for (i, v) in [c.0, c.1, c.2].enumerated() {
-                attr.storeBytes(of: UInt32(v), toByteOffset: 72 * nattr + 8 + 4 * i, as: UInt32.self)
-            }
-            nattr += 1
-        }
+        attr.storeBytes(of: UInt32(6), toByteOffset: 0, as: UInt32.self)
+        attr.storeBytes(of: Int32(1), toByteOffset: 8, as: Int32.self)
         let dims: [UInt32] = [UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block), 1, 1, UInt32(sharedBytes)]
         for (i, v) in dims.enumerated() { cfg.storeBytes(of: v, toByteOffset: 4 * i, as: UInt32.self) }
         cfg.storeBytes(of: UInt(bitPattern: stream.map { Int(bitPattern: UnsafeRawPointer($0)) } ?? 0), toByteOffset: 32, as: UInt.self)
         cfg.storeBytes(of: UInt(bitPattern: Int(bitPattern: attr)), toByteOffset: 40, as: UInt.self)
-        cfg.storeBytes(of: UInt32(nattr), toByteOffset: 48, as: UInt32.self)
+        cfg.storeBytes(of: UInt32(1), toByteOffset: 48, as: UInt32.self)
         let n = storage.count
         let r: CUresult = storage.withUnsafeMutableBufferPointer { sb in
             var ptrs = (0..<n).map { UnsafeMutableRawPointer(sb.baseAddress! + $0) as UnsafeMutableRawPointer? }
             return ptrs.withUnsafeMutableBufferPointer { pb in ex(UnsafeRawPointer(cfg), f, pb.baseAddress, nil) }
         }
-        try driver.check(r, "cuLaunchKernelEx(\(name), grid \(grid), block \(block)\(pdl ? ", programmatic" : "")\(cluster.map { ", cluster \($0)" } ?? ""))")
+        try driver.check(r, "cuLaunchKernelEx(\(name), grid \(grid), block \(block), programmatic)")
     }
 
     private func rawLaunch(_ f: OpaquePointer?, _ name: String, _ grid: (Int, Int, Int), _ block: Int, _ sharedBytes: Int,

@@ -17,6 +17,10 @@
 // decoded with byte permutes (decode.cu fp4_word_h2); the shared-memory staged expert products
 // (dec_moe_*_tcs) and the all-experts down (dec_moe_down_tcx) measured slower and were removed (git history
 // at dda4b16). Measurement knobs: GPTOSS_DECODE_SKIP (below), GPTOSS_GRAPH_REPEAT (CUDABackend.run).
+// v17: the expert products' B operand loaded by every lane (decode.cu GPTOSS_MF4_BSEL) and down 32 rows per
+// block; measurement knob GPTOSS_DECODE_PAD (empty kernels in the chain). v16's L2 prefetch of later kernels'
+// weights and v17's thread-block-cluster combines measured slower / neutral and were removed (git history at
+// 0fab834 and 3d2f757).
 import Core
 import Foundation
 
@@ -32,7 +36,6 @@ final class DecodeScratch {
     /// costs ≈ 150 µs; eager steps without graphs encode every step).
     var smallKernels: DecodeSmallKernels?
     var v11Switches: DecodeV11Switches?
-    var v17Switches: DecodeV17Switches?
     /// GPTOSS_DECODE_SKIP (measurement only; see encodeDecodeStep).
     let skipKernels: Set<String> = Set((ProcessInfo.processInfo.environment["GPTOSS_DECODE_SKIP"] ?? "")
         .split(separator: ",").map(String.init))
@@ -59,7 +62,9 @@ final class DecodeScratch {
         // 48 rows: 480 gate_up blocks for 20b / 120b, one wave on 132 SMs × 4 (32 rows: 720 blocks, 1.36 waves;
         // H200 574-577 vs 567-571 tok/s, docs/perf-notes.md "Version 13").
         gateUpRows = largestDivisor(of: 2 * c.intermediateSize, from: [48, 32, 16, 8, 4, 2])
-        downRows = largestDivisor(of: c.hiddenSize, from: [16, 8, 4, 2, 1])
+        // 32 rows: 360 down blocks, one wave (16 rows: 720 blocks, 1.36 waves; with v17's branch-free B loads
+        // H100 512.2–513.7 vs 501.2–503.6 tok/s, docs/perf-notes.md "Version 17").
+        downRows = largestDivisor(of: c.hiddenSize, from: [32, 16, 8, 4, 2, 1])
         logitRows = 32
         // GPTOSS_DECODE_ROWS=qkvPairs,oRows,routerRows,gateUpRows,downRows,logitRows overrides the
         // choices above (for tuning runs); values that do not divide the shapes are ignored.
@@ -107,8 +112,6 @@ extension CUDABackend {
         // GPTOSS_DECODE_SKIP=qkv,attention,o,router,gate_up,down (measurement only: results are wrong):
         // leaves those launches out, so a timing shows each kernel's marginal cost in the PDL chain.
         let skip = ds.skipKernels
-        let v17 = ds.v17Switches ?? DecodeV17Switches.current(device: dev)
-        ds.v17Switches = v17
 
         try dev.launch("f32_bf16w_embedding", grid: (1, 1, 1), block: 256, [.ptr(tokens), .ptr(weights.embedding), .ptr(h.pointer), .int(H)])
         for (l, lw) in weights.layers.enumerated() {
@@ -139,14 +142,11 @@ extension CUDABackend {
             if !skip.contains("o") { try dev.launch(v10.name("dec_gemv_bf16"), grid: ((H + ds.oRows - 1) / ds.oRows, 1, 1), block: xsBlock(qDim), programmatic: true,
                            [.ptr(attn.pointer), .ptr(0), .f32(0), .ptr(lw.o), .ptr(lw.oBias), .ptr(h.pointer),
                             .int(qDim), .int(H), .int(ds.oRows), .i32(1)]) }
-            let routerBlocks = (E + routerRows - 1) / routerRows
-            let routerCluster = v17.router && v10.bf16Products && routerBlocks <= 8
             // GPTOSS_DECODE_PAD=n,blocks,threads (measurement only): n empty PDL kernels after o_proj.
             for _ in 0..<ds.pad.count {
                 try dev.launch("dec_empty", grid: (ds.pad.blocks, 1, 1), block: ds.pad.threads, programmatic: true, [])
             }
-            if !skip.contains("router") { try dev.launch(v10.name("dec_router_topk") + (routerCluster ? "_cl" : ""), grid: (routerBlocks, 1, 1), block: xsBlock(H), programmatic: true,
-                           cluster: routerCluster ? (routerBlocks, 1, 1) : nil,
+            if !skip.contains("router") { try dev.launch(v10.name("dec_router_topk"), grid: ((E + routerRows - 1) / routerRows, 1, 1), block: xsBlock(H), programmatic: true,
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.router), .ptr(lw.routerBias), .ptr(rlogits.pointer),
                             .int(H), .int(E), .int(K), .int(routerRows), .ptr(routerCounter), .ptr(topkIdx.pointer), .ptr(topkW.pointer)]) }
             let gateUp = ds.mf4TensorCores ? "dec_moe_gate_up_tc" : "dec_moe_gate_up"
@@ -154,10 +154,8 @@ extension CUDABackend {
                            [.ptr(h.pointer), .ptr(lw.postNorm), .f32(eps), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales),
                             .ptr(lw.gateUpBias), .ptr(topkIdx.pointer), .ptr(act.pointer), .int(H), .int(I), .int(ds.gateUpRows),
                             .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))]) }
-            let downCluster = v17.down && ds.mf4TensorCores && v11.downEarly && K <= 8
-            let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" + (downCluster ? "_cl" : "") : "dec_moe_down_tc"
+            let down = !ds.mf4TensorCores ? "dec_moe_down" : v11.downEarly ? "dec_moe_down_tc_early" : "dec_moe_down_tc"
             if !skip.contains("down") { try dev.launch(down, grid: (H / ds.downRows, K, 1), block: mf4Block(I), programmatic: true,
-                           cluster: downCluster ? (1, K, 1) : nil,
                            [.ptr(act.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias), .ptr(topkIdx.pointer),
                             .ptr(topkW.pointer), .ptr(ye.pointer), .ptr(h.pointer), .ptr(downCounters), .int(H), .int(I),
                             .int(K), .int(ds.downRows)]) }
@@ -226,22 +224,3 @@ struct DecodeV11Switches {
     }
 }
 
-
-/// Decode v17 (docs/perf-notes.md "Version 17"): the router's top-k and down's expert combine exchange partial
-/// results through a thread-block cluster's distributed shared memory (sm_90) instead of global memory + an
-/// atomic ticket + the last block's L2 re-read. GPTOSS_CLUSTER lists the parts ("router", "down"; "none" = off).
-/// Bit-identical results either way. The router needs its grid to be one cluster (≤ 8 blocks: 20b's 32 experts
-/// at 4 per block; 120b's 128 keep the ticket); down runs clusters of its k expert blocks per row range.
-struct DecodeV17Switches {
-    let router: Bool, down: Bool
-
-    static let defaultParts = ""
-
-    static func current(device: CUDADevice, env: [String: String] = ProcessInfo.processInfo.environment) -> DecodeV17Switches {
-        guard device.computeCapability.major >= 9, device.driver.cuLaunchKernelEx != nil else {
-            return DecodeV17Switches(router: false, down: false)
-        }
-        let parts = Set((env["GPTOSS_CLUSTER"] ?? defaultParts).split(separator: ",").map { String($0) })
-        return DecodeV17Switches(router: parts.contains("router"), down: parts.contains("down"))
-    }
-}

@@ -37,29 +37,6 @@ DEVI void pdl_wait() {}
 DEVI void pdl_trigger() {}
 #endif
 
-// v17 (docs/perf-notes.md "Version 17"): thread-block clusters (sm_90) for the two cross-block combines that
-// ran through global memory (__threadfence, an atomic ticket, then the last block re-reading every block's
-// results from L2): the blocks of a cluster exchange them through distributed shared memory instead.
-#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900)
-DEVI void cluster_sync() {
-    asm volatile("barrier.cluster.arrive.release.aligned;\n\tbarrier.cluster.wait.acquire.aligned;" ::: "memory");
-}
-DEVI u32 cluster_rank() { u32 r; asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(r)); return r; }
-// *p in the shared memory of the cluster's block `rank` (p: an address in this block's shared memory).
-DEVI float ld_cluster(const float *p, u32 rank) {
-    u32 a, ra;
-    float v;
-    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
-    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(ra) : "r"(a), "r"(rank));
-    asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(v) : "r"(ra) : "memory");
-    return v;
-}
-#else
-DEVI void cluster_sync() { __trap(); }   // cluster kernels are launched on sm_90 only (DecodePath.swift)
-DEVI u32 cluster_rank() { return 0; }
-DEVI float ld_cluster(const float *p, u32) { return *p; }
-#endif
-
 #define DEC_RMAX 64   // rows per block at most
 #define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
 #define ATT_MAXD_DEC 128   // dec_attention: head_dim limit (lane owns dims lane, lane + 32, ...)
@@ -80,25 +57,6 @@ DEVI uint4 ldw16(const void *p) {
     return r;
 }
 DEVI uint4 zero4() { return make_uint4(0u, 0u, 0u, 0u); }
-// The expert products' code words (mf4tc_load). GPTOSS_MF4_L2PF (measurement): 1 adds the L2::128B prefetch-size
-// hint, 2 L2::256B (a block's 16-row group is 23 KB contiguous, read by several warps in 64-byte pieces).
-#ifndef GPTOSS_MF4_L2PF
-#define GPTOSS_MF4_L2PF 0
-#endif
-DEVI uint4 ldw16_mf4(const void *p) {
-    uint4 r;
-#if GPTOSS_MF4_L2PF == 2
-    asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
-        : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
-#elif GPTOSS_MF4_L2PF == 1
-    asm("ld.global.nc.L1::no_allocate.L2::128B.v4.u32 {%0,%1,%2,%3}, [%4];"
-        : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
-#else
-    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-        : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p));
-#endif
-    return r;
-}
 
 // The thread's inputs, chunks of 8 elements. bf16: 32 inputs, chunks q = 0..3 at s + S·q (each q is one
 // coalesced 16-byte-per-thread sweep). MXFP4: 16 inputs (half a 32-element scale block: 8 code bytes
@@ -484,6 +442,10 @@ DEVI void mma_f16(float (&c)[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 #define MF4TC_KMAX 4096
+// GPTOSS_MF4_BSEL (default 1, v17): every lane loads its B words from mf4tc_b_src. With 0 (v13) the load in
+// mf4tc_block_mma is conditional on bLoad, which ptxas compiled to a branch around every LDS.128 (BSSY/BSYNC,
+// WARPSYNC and the shared-memory address rebuilt inside it: ≈ 12 instructions per 2 HMMA). Kept for A/B
+// (GPTOSS_NVRTC_DEFINES=GPTOSS_MF4_BSEL=0); the results are bit-identical.
 #ifndef GPTOSS_MF4_BSEL
 #define GPTOSS_MF4_BSEL 1
 #endif
@@ -511,13 +473,13 @@ DEVI void mf4tc_stage_x(const float *xr, int s, int S, u32 (*xs)[MF4TC_KMAX / 2]
             *(uint4 *)&xs[1][at] = make_uint4(lo[0], lo[1], lo[2], lo[3]);
         }
     }
-    // The B operand of lanes off the x columns (mf4tc_zero_b): xs[0]'s last 16 words, past K/2 for K <= 4064
+    // The B operand of lanes off the x columns (mf4tc_b_src): xs[0]'s last 16 words, past K/2 for K <= 4064
     // (the MXFP4 products run with K <= 3072, DecodeScratch.shapesFit).
     if (GPTOSS_MF4_BSEL && threadIdx.x < 16) xs[0][MF4TC_KMAX / 2 - 16 + threadIdx.x] = 0u;
     __syncthreads();
 }
-// Where lane's B fragment words come from (v17b): its x pairs when it holds B columns 2t, 2t + 1 (bLoad), else
-// 16 zero words staged by mf4tc_stage_x, so every lane loads unconditionally (no branch per mma pair).
+// Where a lane's B fragment words come from (v17): its x pairs when it holds B columns 2t, 2t + 1 (bLoad),
+// else the 16 zero words mf4tc_stage_x writes, so every lane loads unconditionally (no branch per mma pair).
 DEVI const u32 *mf4tc_b_src(const u32 (*xs)[MF4TC_KMAX / 2], const u32 *xb, int blk, bool bLoad) {
     return bLoad ? xb + 16 * blk : &xs[0][MF4TC_KMAX / 2 - 16];
 }
@@ -534,17 +496,14 @@ DEVI void mf4tc_load(Mf4tcGroup &q, const u8 *__restrict__ blocks, const u8 *__r
     for (int i = 0; i < 4; i++) {
         const int blk = 4 * (warp + i * NW) + t;
         const bool on = blk < NB;
-        q.w0[i] = on && ok0 ? ldw16_mf4(blocks + row0 * (K / 2) + 16 * blk) : zero4();
-        q.w1[i] = on && ok1 ? ldw16_mf4(blocks + row1 * (K / 2) + 16 * blk) : zero4();
+        q.w0[i] = on && ok0 ? ldw16(blocks + row0 * (K / 2) + 16 * blk) : zero4();
+        q.w1[i] = on && ok1 ? ldw16(blocks + row1 * (K / 2) + 16 * blk) : zero4();
         q.s0[i] = on && ok0 ? (u32)__ldg(scales + row0 * NB + blk) : 0u;
         q.s1[i] = on && ok1 ? (u32)__ldg(scales + row1 * NB + blk) : 0u;
     }
 }
 // One scale block's 16 rows × 32 inputs for lane t: the code words w0 (row g) and w1 (row g + 8) against
-// the staged x pairs at xp (loaded only by the lanes holding B columns 2t, 2t + 1: bLoad), 8 mmas into d.
-// GPTOSS_MF4_BSEL (default 1): every lane loads from xp = mf4tc_b_src(...) and bLoad is unused; with 0 (v13)
-// the load is conditional, which ptxas compiles to a branch per mma pair (BSSY/BSYNC and the shared-memory
-// address rebuilt inside it: ≈ 12 instructions per 2 HMMA).
+// the staged x pairs at xp (zero words for lanes off the B columns 2t, 2t + 1: bLoad false), 8 mmas into d.
 DEVI void mf4tc_block_mma(float (&d)[4], const uint4 &w0, const uint4 &w1, const u32 *xp, bool bLoad) {
     const u32 a0w[4] = {w0.x, w0.y, w0.z, w0.w};
     const u32 a1w[4] = {w1.x, w1.y, w1.z, w1.w};
@@ -866,44 +825,19 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_gemv_bf16_v10(const float *__restrict
 // Router and top-k for one token: logits[e] = W[e]·RMSNorm(h)·nw + bias[e] (blocks of R experts); the
 // last block picks the k largest (descending, ties to the lower index) and their softmax weights.
 // grid (ceil(E / R)), block 32·ceil(K/1024). E <= 256, k <= 8. counter: one u32, 0 between launches.
-// CL (v17, dec_router_topk_v10_cl): the grid is one cluster (gridDim.x <= 8); block 0 reads the other blocks'
-// logits from their shared memory instead of the last block re-reading them from L2 after an atomic ticket.
-template <bool V10, bool CL = false>
+template <bool V10>
 DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ nw, float eps,
                            const u16 *__restrict__ W, const u16 *__restrict__ bias, float *__restrict__ logits,
                            int K, int E, int k, int R, u32 *__restrict__ counter, i32 *__restrict__ topk_idx,
                            float *__restrict__ topk_w) {
     __shared__ float red[DEC_WMAX * DEC_RMAX];
     __shared__ float scratch[DEC_WMAX];
-    __shared__ float lg[DEC_RMAX];
     __shared__ int flag;
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, E - row0);
     auto rowOf = [=](int i) { return row0 + i; };
     bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
-    if (s < Rb) {
-        const float lv = row_total(red, s) + bf16_to_f32(bias[row0 + s]);
-        logits[row0 + s] = lv;
-        if (CL) lg[s] = lv;
-    }
-    if (CL) {
-        cluster_sync();
-        if (cluster_rank() == 0 && threadIdx.x < WARP) {
-            const int lane = threadIdx.x;
-            float v[8];
-#pragma unroll
-            for (int q = 0; q < 8; q++) {
-                const int e = lane + q * WARP;
-                v[q] = e < E ? ld_cluster(lg + e % R, (u32)(e / R)) : GPTOSS_NEG_INF;
-            }
-            float sum, mine;
-            int myidx;
-            warp_router_topk(v, E, k, lane, &myidx, &mine, &sum);
-            if (lane < k) { topk_idx[lane] = myidx; topk_w[lane] = mine / sum; }
-        }
-        cluster_sync();   // the other blocks' shared memory stays until block 0 has read it
-        return;
-    }
+    if (s < Rb) logits[row0 + s] = row_total(red, s) + bf16_to_f32(bias[row0 + s]);
     if (!arrive_last(counter, gridDim.x, &flag)) return;
     if (threadIdx.x >= WARP) return;
     const int lane = threadIdx.x;
@@ -923,8 +857,6 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_t
 // v10: launched with 4 experts per block (8 blocks for E = 32), so a block's rows are all in flight
 // before the wait.
 GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
-// v17: launched as one cluster of gridDim.x <= 8 blocks (E <= 8·R); same picks and weights, bit for bit.
-GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10_cl(DEC_ROUTER_PARAMS) { router_topk_body<true, true>(DEC_ROUTER_ARGS); }
 
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
@@ -1034,12 +966,9 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
 // Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
 // variant issues the first 16-row group's weight loads and the bias before griddepcontrol.wait (they need
 // only topk_idx, which is complete when this grid starts) and keeps the wait below them (pdl_wait_after),
-// so with PDL they land while gate_up drains. R = 16 (the 20b / 120b default) is one group: all of the
-// block's weights. Same fragments and summation order: bit-identical rows.
-// CL (v17, dec_moe_down_tc_early_cl): launched with clusters of (1, k, 1), the k expert blocks of a row range;
-// block j keeps its rows in shared memory and block 0 of the cluster forms Σ_j topk_w[j]·ye[j, r] (same
-// order and formula as down_combine) from the others' shared memory: no ye round trip, fence or ticket.
-template <bool EARLY, bool CL = false>
+// so with PDL they land while gate_up drains. R = 32 (the 20b / 120b default since v17) is two groups, the
+// first issued early (R = 16: all of the block's weights). Same fragments and summation order: bit-identical rows.
+template <bool EARLY>
 DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
                        const u16 *__restrict__ bias, const i32 *__restrict__ topk_idx, const float *__restrict__ topk_w,
                        float *__restrict__ ye, float *__restrict__ h, u32 *__restrict__ counters, int H, int I, int k,
@@ -1063,18 +992,6 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
         mf4tc_stage_x(xr, s, S, xs);
         mf4tc_block_rows_first(q0, blocks, scales, rowBase, I, R, xs, red);
-        if (CL) {
-            __shared__ float yv[DEC_RMAX];
-            if (s < R) yv[s] = row_total(red, s) + b;
-            cluster_sync();
-            if (cluster_rank() == 0 && s < R) {
-                float acc = 0.f;
-                for (int jj = 0; jj < k; jj++) acc = fmaf(__ldcg(topk_w + jj), ld_cluster(yv + s, (u32)jj), acc);
-                h[row0 + s] += acc;
-            }
-            cluster_sync();   // block j's yv stays until block 0 has read it
-            return;
-        }
         if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + b;
     } else {
         pdl_wait();
@@ -1093,8 +1010,6 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
 #define DEC_DOWN_ARGS act, blocks, scales, bias, topk_idx, topk_w, ye, h, counters, H, I, k, R
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc(DEC_DOWN_PARAMS) { down_tc_body<false>(DEC_DOWN_ARGS); }
 GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early(DEC_DOWN_PARAMS) { down_tc_body<true>(DEC_DOWN_ARGS); }
-// v17: launched with clusters (1, k, 1) (k <= 8, gridDim.y == k); rows bit-identical to dec_moe_down_tc_early.
-GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down_tc_early_cl(DEC_DOWN_PARAMS) { down_tc_body<true, true>(DEC_DOWN_ARGS); }
 
 // lm_head and greedy choice: logits[v] = W[v]·RMSNorm(h)·nw for rows [b·R, b·R + R); each block folds
 // its best (value, lowest index) into *best with a 64-bit atomicMax, and the last block writes
