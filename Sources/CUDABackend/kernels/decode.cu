@@ -37,6 +37,13 @@ DEVI void pdl_wait() {}
 DEVI void pdl_trigger() {}
 #endif
 
+// v18 (docs/perf-notes.md "Version 18"): each product's epilogue constants (biases, RoPE's position and
+// frequency, the expert bias pair) are loaded before the PDL wait or with the input, not after the product,
+// where they were one more dependent round trip at the end of every block. GPTOSS_NVRTC_DEFINES=
+// GPTOSS_TAIL_EARLY=0 compiles the v17 order for A/B; results are bit-identical.
+#ifndef GPTOSS_TAIL_EARLY
+#define GPTOSS_TAIL_EARLY 1
+#endif
 #define DEC_RMAX 64   // rows per block at most
 #define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
 #define ATT_MAXD_DEC 128   // dec_attention: head_dim limit (lane owns dims lane, lane + 32, ...)
@@ -267,10 +274,13 @@ DEVI void pdl_wait_after(u32 dep, float *scratch) {
 }
 // The whole v6/v10 product prologue + rows: weights issued (v10: two groups and nw) before the wait,
 // then x = src or RMSNorm(src)·nw, then the rows into red (ends with a barrier).
-template <bool V10, typename RowOf>
+// v18 (GPTOSS_TAIL_EARLY): `early` holds the bits of values the caller loaded before calling (its epilogue's
+// constants), so the wait stays below those loads too; afterWait() runs right after the wait (loads of values
+// the previous kernels wrote, issued together with the input's).
+template <bool V10, typename RowOf, typename AfterWait>
 DEVI void bf16_product(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
                        const u16 *__restrict__ W, int K, int s, int S, int R, RowOf rowOf, float *red,
-                       float *scratch) {
+                       float *scratch, u32 early, AfterWait afterWait) {
     uint4 wa[BF16_RG][4];
     float xr[32];
     if (V10) {
@@ -284,14 +294,16 @@ DEVI void bf16_product(const float *__restrict__ src, const u16 *__restrict__ nw
             for (int r = 0; r < BF16_RG; r++) dep ^= wa[r][q].x ^ wb[r][q].x;
             dep ^= wn[q].x;
         }
-        pdl_wait_after(dep, scratch);
+        pdl_wait_after(dep ^ early, scratch);
         pdl_trigger();
+        afterWait();
         bf16_load_x2(xr, src, wn, nw != nullptr, s, S, K, eps, scratch);
         bf16_block_rows2(W, K, s, S, R, rowOf, xr, red, wa, wb);
     } else {
         bf16_first(wa, W, K, s, S, R, rowOf);
         pdl_wait();
         pdl_trigger();
+        afterWait();
         load_x<false>(xr, src, nw, s, S, K, eps, scratch);
         bf16_block_rows(W, K, s, S, R, rowOf, xr, red, wa);
     }
@@ -626,15 +638,42 @@ DEVI void qkv_rope_body(const float *__restrict__ h, const u16 *__restrict__ nw,
     const int s = threadIdx.x, S = K / 32, half = d / 2;
     const int per = half / JR, head = blockIdx.x / per, j0 = (blockIdx.x % per) * JR, R = 2 * JR;
     auto rowOf = [=](int i) { return head * d + (i < JR ? j0 + i : half + j0 + i - JR); };
-    bf16_product<V10>(h, nw, eps, W, K, s, S, R, rowOf, red, scratch);
-    if (s < JR) {
-        const int j = j0 + s, r1 = head * d + j, r2 = r1 + half;
-        float x1 = row_total(red, s) + bf16_to_f32(bias[r1]);
-        float x2 = row_total(red, s + JR) + bf16_to_f32(bias[r2]);
-        const int pos = row_pos[0], slot = row_slot[0], kvw = nKV * d;
+    // Epilogue constants (the two biases, the position and slot, written before the step, and the rotation)
+    // before the wait (GPTOSS_TAIL_EARLY).
+    const int j = j0 + s, r1 = head * d + j, r2 = r1 + half;
+    float b1 = 0.f, b2 = 0.f, c = 1.f, sn = 0.f;
+    int pos = 0, slot = 0;
+    u32 early = 0;
+    if (GPTOSS_TAIL_EARLY && s < JR) {
+        b1 = bf16_to_f32(bias[r1]);
+        b2 = bf16_to_f32(bias[r2]);
+        pos = row_pos[0];
+        slot = row_slot[0];
+        const float f = inv_freq[j];
+        early = __float_as_uint(b1) ^ __float_as_uint(b2) ^ (u32)pos ^ (u32)slot ^ __float_as_uint(f);
         if (head < nH + nKV) {
-            const float angle = (float)pos * inv_freq[j];
-            const float c = mscale * cosf(angle), sn = mscale * sinf(angle);
+            const float angle = (float)pos * f;
+            c = mscale * cosf(angle);
+            sn = mscale * sinf(angle);
+        }
+    }
+    bf16_product<V10>(h, nw, eps, W, K, s, S, R, rowOf, red, scratch, early, [] {});
+    if (s < JR) {
+        if (!GPTOSS_TAIL_EARLY) {
+            b1 = bf16_to_f32(bias[r1]);
+            b2 = bf16_to_f32(bias[r2]);
+            pos = row_pos[0];
+            slot = row_slot[0];
+            if (head < nH + nKV) {
+                const float angle = (float)pos * inv_freq[j];
+                c = mscale * cosf(angle);
+                sn = mscale * sinf(angle);
+            }
+        }
+        float x1 = row_total(red, s) + b1;
+        float x2 = row_total(red, s + JR) + b2;
+        const int kvw = nKV * d;
+        if (head < nH + nKV) {
             const float y1 = x1 * c - x2 * sn, y2 = x2 * c + x1 * sn;
             x1 = y1; x2 = y2;
         }
@@ -803,12 +842,18 @@ DEVI void gemv_bf16_body(const float *__restrict__ src, const u16 *__restrict__ 
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, N - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    bf16_product<V10>(src, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
-    if (s < Rb) {
+    // GPTOSS_TAIL_EARLY: the bias before the wait, the accumulated row right after it (with the input).
+    const bool tail = s < Rb;
+    float bv = 0.f, yv = 0.f;
+    if (GPTOSS_TAIL_EARLY && tail && bias) bv = bf16_to_f32(bias[row0 + s]);
+    bf16_product<V10>(src, nw, eps, W, K, s, S, Rb, rowOf, red, scratch, __float_as_uint(bv), [&] {
+        if (GPTOSS_TAIL_EARLY && tail && accumulate) yv = y[row0 + s];
+    });
+    if (tail) {
         float v = row_total(red, s);
-        if (bias) v += bf16_to_f32(bias[row0 + s]);
+        if (bias) v += GPTOSS_TAIL_EARLY ? bv : bf16_to_f32(bias[row0 + s]);
         float *dst = y + row0 + s;
-        *dst = accumulate ? *dst + v : v;
+        *dst = accumulate ? (GPTOSS_TAIL_EARLY ? yv : *dst) + v : v;
     }
 }
 GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_gemv_bf16(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
@@ -836,8 +881,9 @@ DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ 
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, E - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
-    if (s < Rb) logits[row0 + s] = row_total(red, s) + bf16_to_f32(bias[row0 + s]);
+    const float bv = GPTOSS_TAIL_EARLY && s < Rb ? bf16_to_f32(bias[row0 + s]) : 0.f;   // before the wait
+    bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch, __float_as_uint(bv), [] {});
+    if (s < Rb) logits[row0 + s] = row_total(red, s) + (GPTOSS_TAIL_EARLY ? bv : bf16_to_f32(bias[row0 + s]));
     if (!arrive_last(counter, gridDim.x, &flag)) return;
     if (threadIdx.x >= WARP) return;
     const int lane = threadIdx.x;
@@ -858,6 +904,12 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_t
 // before the wait.
 GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
 
+// gpt-oss's clamped SwiGLU of one unit's gate and up (biases included): gate ≤ limit, |up| ≤ limit.
+DEVI float swiglu(float gate, float up, float limit, float alpha) {
+    gate = fminf(gate, limit);
+    up = fminf(fmaxf(up, -limit), limit);
+    return gate / (1.f + expf(-alpha * gate)) * (up + 1.f);
+}
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
 // blocks [E, 2I, H/32, 16] u8, scales [E, 2I, H/32] u8, bias [E, 2I] bf16, act [k, I] f32.
@@ -885,11 +937,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up(const float *__restrict__ h, c
         const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
         const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
-        gate = fminf(gate, limit);
-        up = fminf(fmaxf(up, -limit), limit);
-        const float glu = gate / (1.f + expf(-alpha * gate));
-        act[(i64)j * I + unit] = glu * (up + 1.f);
+        act[(i64)j * I + unit] = swiglu(row_total(red, 2 * s) + bg, row_total(red, 2 * s + 1) + bu, limit, alpha);
     }
 }
 
@@ -944,23 +992,44 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
     __shared__ float scratch[DEC_WMAX];
     __shared__ __align__(16) u32 xs[2][MF4TC_KMAX / 2];
     const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
+    const int unit = row0 / 2 + s;
+    float xr[16];
+    if (GPTOSS_TAIL_EARLY) {
+        // The norm weights before the wait (constants; pdl_wait_after keeps the wait below them), then the
+        // expert id and h together, the bias pair as soon as the id is known; the pair waits in shared memory
+        // (stored after the staging, by when it has landed), not in registers, through the product.
+        __shared__ float bsh[DEC_RMAX];
+        const bool on = s < S;
+        const uint4 n0 = on ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, 0))) : zero4();
+        const uint4 n1 = on ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, 1))) : zero4();
+        pdl_wait_after(n0.x ^ n1.x, scratch);   // the expert ids come from the previous kernel
+        pdl_trigger();
+        const int e = topk_idx[j];
+        const i64 rowBase = (i64)e * 2 * I + row0;
+        load_slice<true>(xr, h, s, S);
+        float bg = 0.f, bu = 0.f;
+        if (s < R / 2) {
+            bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+            bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
+        }
+        apply_norm<true>(xr, [&](int q) { return q == 0 ? n0 : n1; }, H, eps, scratch);
+        mf4tc_stage_x(xr, s, S, xs);
+        if (s < R / 2) { bsh[2 * s] = bg; bsh[2 * s + 1] = bu; }   // read back by the same thread only
+        mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
+        if (s < R / 2) act[(i64)j * I + unit] = swiglu(row_total(red, 2 * s) + bsh[2 * s], row_total(red, 2 * s + 1) + bsh[2 * s + 1], limit, alpha);
+        return;
+    }
     pdl_wait();   // the expert ids come from the previous kernel
     pdl_trigger();
     const int e = topk_idx[j];
     const i64 rowBase = (i64)e * 2 * I + row0;
-    float xr[16];
     load_x<true>(xr, h, nw, s, S, H, eps, scratch);
     mf4tc_stage_x(xr, s, S, xs);
     mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
     if (s < R / 2) {
-        const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
         const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        float gate = row_total(red, 2 * s) + bg, up = row_total(red, 2 * s + 1) + bu;
-        gate = fminf(gate, limit);
-        up = fminf(fmaxf(up, -limit), limit);
-        const float glu = gate / (1.f + expf(-alpha * gate));
-        act[(i64)j * I + unit] = glu * (up + 1.f);
+        act[(i64)j * I + unit] = swiglu(row_total(red, 2 * s) + bg, row_total(red, 2 * s + 1) + bu, limit, alpha);
     }
 }
 // Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
@@ -1025,7 +1094,7 @@ DEVI void logits_argmax_body(const float *__restrict__ h, const u16 *__restrict_
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, V - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch);
+    bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch, 0u, [] {});
     if (s < WARP) {
         // Key: order-preserving bits of the value above (2^32 − 1 − index), so ties go to the lower index.
         u64 key = 0;
