@@ -18,7 +18,9 @@
 // (dec_moe_*_tcs) and the all-experts down (dec_moe_down_tcx) measured slower and were removed (git history
 // at dda4b16). Measurement knobs: GPTOSS_DECODE_SKIP (below), GPTOSS_GRAPH_REPEAT (CUDABackend.run).
 // v17: the expert products' B operand loaded by every lane (decode.cu GPTOSS_MF4_BSEL) and down 32 rows per
-// block; measurement knob GPTOSS_DECODE_PAD (empty kernels in the chain). v16's L2 prefetch of later kernels'
+// block; measurement knob GPTOSS_DECODE_PAD (empty kernels in the chain). v18: epilogue constants before the
+// wait (GPTOSS_TAIL_EARLY) and dec_attention_d64 (GPTOSS_ATT_D64=0: generic); v19: fixed-trip loops
+// (GPTOSS_FIXED_LOOPS). H200 20b 639 tok/s, 56 % of the floor (docs/perf-notes.md "Version 19"). v16's L2 prefetch of later kernels'
 // weights and v17's thread-block-cluster combines measured slower / neutral and were removed (git history at
 // 0fab834 and 3d2f757).
 import Core
@@ -124,7 +126,7 @@ extension CUDABackend {
             let window = c.isSliding(layer: l) ? c.slidingWindow : 0
             if skip.contains("attention") {
             } else if v10.fusedAttention {
-                try dev.launch("dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
+                try dev.launch(v10.attentionD64 && d == 64 ? "dec_attention_d64" : "dec_attention", grid: (nKV, 1, v10.attentionSplits), block: G * 32, sharedBytes: attSmem, programmatic: true,
                                [.ptr(qkv.pointer), .ptr(kc), .ptr(vc), .ptr(lw.sinks), .ptr(pos), .ptr(slot),
                                 .ptr(attn.pointer), .ptr(part.pointer), .ptr(attnCounters), .int(nH), .int(nKV), .int(d),
                                 .int(maxContext), .int(window), .f32(c.attentionScale), .int(v10.attentionSplits),
@@ -189,6 +191,8 @@ struct DecodeSmallKernels {
 
     /// The v10 bf16 products (GPTOSS_V10_BF16=0: v6's, for A/B of the parts).
     let bf16Products: Bool
+    /// v18: dec_attention_d64 (head_dim fixed at 64 at compile time) where head_dim is 64; GPTOSS_ATT_D64=0: off.
+    var attentionD64 = true
 
     func name(_ kernel: String) -> String { bf16Products ? kernel + "_v10" : kernel }
 
@@ -202,10 +206,12 @@ struct DecodeSmallKernels {
         // The kernel's limits: 14 tickets in counters[2 ..< 16], head_dim ≤ 128 in 4-float loads, ≤ 256 threads, ≤ 64 splits.
         let attentionFits = nKV <= 14 && headDim % 4 == 0 && headDim <= 128 && nH / nKV <= 8
         let bf16 = on && env["GPTOSS_V10_BF16"] != "0"
-        return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
-                                  attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
-                                  routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil,
-                                  bf16Products: bf16)
+        var k = DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
+                                   attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
+                                   routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil,
+                                   bf16Products: bf16)
+        k.attentionD64 = env["GPTOSS_ATT_D64"] != "0"
+        return k
     }
 }
 

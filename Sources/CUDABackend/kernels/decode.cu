@@ -20,6 +20,10 @@
 // slower and were removed (docs/perf-notes.md "Version 13"; code in git history at dda4b16).
 // The router folded into o_proj (GPTOSS_ROUTER_FOLD) measured slower and was removed (docs/perf-notes.md
 // "Version 11"; code in git history at 6e46fd3).
+// v17–v19 (docs/perf-notes.md "Version 17" to "Version 19"), found by reading the SASS: the B operand loaded by
+// every lane (no branch per mma pair, GPTOSS_MF4_BSEL), epilogue constants loaded before the wait
+// (GPTOSS_TAIL_EARLY), attention with head_dim fixed at 64 (dec_attention_d64), and loops over warps / splits
+// with fixed predicated trip counts (GPTOSS_FIXED_LOOPS); each define = 0 compiles the previous code for A/B.
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -41,6 +45,11 @@ DEVI void pdl_trigger() {}
 // frequency, the expert bias pair) are loaded before the PDL wait or with the input, not after the product,
 // where they were one more dependent round trip at the end of every block. GPTOSS_NVRTC_DEFINES=
 // GPTOSS_TAIL_EARLY=0 compiles the v17 order for A/B; results are bit-identical.
+// v19: loops over warps / splits with a fixed, predicated trip count (row_total, block_sum, attention's merge);
+// GPTOSS_FIXED_LOOPS=0 compiles v18's loops for A/B.
+#ifndef GPTOSS_FIXED_LOOPS
+#define GPTOSS_FIXED_LOOPS 1
+#endif
 #ifndef GPTOSS_TAIL_EARLY
 #define GPTOSS_TAIL_EARLY 1
 #endif
@@ -95,7 +104,7 @@ DEVI void apply_norm(float *xr, NormChunk nwq, int K, float eps, float *red) {
     float ss = 0.f;
 #pragma unroll
     for (int i = 0; i < 8 * NQ; i++) ss += xr[i] * xr[i];
-    ss = block_sum(ss, red);
+    ss = block_sum<DEC_WMAX>(ss, red);
     const float inv = 1.0f / sqrtf(ss / (float)K + eps);
 #pragma unroll
     for (int q = 0; q < NQ; q++) {
@@ -153,10 +162,20 @@ DEVI void store_rows(float (&p)[N], float *red, int g0) {
 }
 
 // Block total of row i (after __syncthreads): Σ over warps.
+// MAXW: the most warps the caller's blocks have (MXFP4 products: K <= 3072 → 6).
+template <int MAXW = DEC_WMAX>
 DEVI float row_total(const float *red, int i) {
     float v = 0.f;
     const int nw = blockDim.x / WARP;
-    for (int w = 0; w < nw; w++) v += red[w * DEC_RMAX + i];
+    // Fixed trip count, predicated: all loads issue at once (a runtime bound compiled to an unrolled loop
+    // with remainder branches on every product's epilogue). Same order of additions.
+    if (!GPTOSS_FIXED_LOOPS) {
+        for (int w = 0; w < nw; w++) v += red[w * DEC_RMAX + i];
+        return v;
+    }
+#pragma unroll
+    for (int w = 0; w < MAXW; w++)
+        if (w < nw) v += red[w * DEC_RMAX + i];
     return v;
 }
 
@@ -710,11 +729,16 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_qkv_rope_v10(DEC_QKV_PARAMS) { qkv_ro
 // out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches).
 // grid (nKV, 1, nsplit), block (nH / nKV)·WARP, dynamic shared memory (G·d + 32·(d+1) + 32·d) floats.
 // d % 4 == 0, d <= 128, G·WARP <= 256 (64 registers: 4 blocks per SM).
-GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restrict__ q, const float *__restrict__ kc,
-                                 const float *__restrict__ vc, const u16 *__restrict__ sinks,
-                                 const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot,
-                                 float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters,
-                                 int nH, int nKV, int d, int ctx, int window, float scale, int nsplit, int minKeys) {
+// DT > 0 (v18, dec_attention_d64): head_dim fixed at compile time (gpt-oss's 64), so the K/V tile index math
+// (i / (d/4), i % (d/4): a reciprocal and ≈ 25 instructions per load pair with a runtime d) and the score and
+// value loops are constants; same operations in the same order, bit-identical.
+template <int DT>
+DEVI void attention_body(const float *__restrict__ q, const float *__restrict__ kc, const float *__restrict__ vc,
+                         const u16 *__restrict__ sinks, const i32 *__restrict__ row_pos,
+                         const i32 *__restrict__ row_slot, float *__restrict__ out, float *__restrict__ part,
+                         u32 *__restrict__ counters, int nH, int nKV, int d_arg, int ctx, int window, float scale,
+                         int nsplit, int minKeys) {
+    const int d = DT > 0 ? DT : d_arg;
     extern __shared__ __align__(16) float smem[];
     __shared__ int flag;
     const int g = blockIdx.x, split = blockIdx.z;
@@ -817,19 +841,47 @@ GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(const float *__restri
     const float M = warp_max(fmaxf(m0, m1));   // finite: split 0 starts from the sink
     const float e0 = m0 == GPTOSS_NEG_INF ? 0.f : expf(m0 - M), e1 = m1 == GPTOSS_NEG_INF ? 0.f : expf(m1 - M);
     const float L = warp_sum(e0 * l0 + e1 * l1);
+    // Splits outside, dims inside: each unrolled batch issues the loads of all of the lane's dims together
+    // (dims outside made one batch of round trips per dim). Same order of additions per dim.
+    float acc[ATT_MAXD_DEC / WARP];
+#pragma unroll
+    for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) acc[jd] = 0.f;
+    if (!GPTOSS_FIXED_LOOPS) {   // v18's order, for A/B
+#pragma unroll
+        for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
+            const int c = lane + jd * WARP;
+#pragma unroll 8
+            for (int sp = 0; sp < ns; sp++) {
+                const float es = shfl_idx(sp < WARP ? e0 : e1, sp & (WARP - 1));
+                const float v = c < d ? __ldcg(pp + sp * (d + 2) + 2 + c) : 0.f;
+                acc[jd] = fmaf(es, v, acc[jd]);
+            }
+        }
+    } else
+#pragma unroll 8
+    for (int sp = 0; sp < ns; sp++) {
+        const float es = shfl_idx(sp < WARP ? e0 : e1, sp & (WARP - 1));
+#pragma unroll
+        for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
+            const int c = lane + jd * WARP;
+            const float v = c < d ? __ldcg(pp + sp * (d + 2) + 2 + c) : 0.f;
+            acc[jd] = fmaf(es, v, acc[jd]);
+        }
+    }
 #pragma unroll
     for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
         const int c = lane + jd * WARP;
-        float acc = 0.f;
-#pragma unroll 8
-        for (int sp = 0; sp < ns; sp++) {
-            const float es = shfl_idx(sp < WARP ? e0 : e1, sp & (WARP - 1));
-            const float v = c < d ? __ldcg(pp + sp * (d + 2) + 2 + c) : 0.f;
-            acc = fmaf(es, v, acc);
-        }
-        if (c < d) out[(i64)head * d + c] = acc / L;
+        if (c < d) out[(i64)head * d + c] = acc[jd] / L;
     }
 }
+#define DEC_ATT_PARAMS const float *__restrict__ q, const float *__restrict__ kc, const float *__restrict__ vc, \
+    const u16 *__restrict__ sinks, const i32 *__restrict__ row_pos, const i32 *__restrict__ row_slot, \
+    float *__restrict__ out, float *__restrict__ part, u32 *__restrict__ counters, int nH, int nKV, int d, int ctx, \
+    int window, float scale, int nsplit, int minKeys
+#define DEC_ATT_ARGS q, kc, vc, sinks, row_pos, row_slot, out, part, counters, nH, nKV, d, ctx, window, scale, nsplit, minKeys
+GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(DEC_ATT_PARAMS) { attention_body<0>(DEC_ATT_ARGS); }
+// head_dim == 64 (DecodePath picks it; GPTOSS_ATT_D64=0: the generic one).
+GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention_d64(DEC_ATT_PARAMS) { attention_body<64>(DEC_ATT_ARGS); }
 
 // y[row] (+)= W[row]·x + bias[row] for rows [b·R, b·R + R) ∩ [0, N); x = src, or RMSNorm(src)·nw when
 // nw is given. W [N, K] bf16, bias [N] bf16 or null. grid (ceil(N / R)), block 32·ceil(K/1024). R ≤ 64.
@@ -937,7 +989,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up(const float *__restrict__ h, c
         const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
         const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        act[(i64)j * I + unit] = swiglu(row_total(red, 2 * s) + bg, row_total(red, 2 * s + 1) + bu, limit, alpha);
+        act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bg, row_total<6>(red, 2 * s + 1) + bu, limit, alpha);
     }
 }
 
@@ -979,7 +1031,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, co
 #pragma unroll
     for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
     mf4_block_rows(blocks, scales, rowBase, I, s, S, R, xr, red, w, sc);
-    if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total<6>(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     down_combine(topk_w, ye, h, counters, H, k, R, &flag);
 }
 
@@ -1016,7 +1068,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
         mf4tc_stage_x(xr, s, S, xs);
         if (s < R / 2) { bsh[2 * s] = bg; bsh[2 * s + 1] = bu; }   // read back by the same thread only
         mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
-        if (s < R / 2) act[(i64)j * I + unit] = swiglu(row_total(red, 2 * s) + bsh[2 * s], row_total(red, 2 * s + 1) + bsh[2 * s + 1], limit, alpha);
+        if (s < R / 2) act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bsh[2 * s], row_total<6>(red, 2 * s + 1) + bsh[2 * s + 1], limit, alpha);
         return;
     }
     pdl_wait();   // the expert ids come from the previous kernel
@@ -1029,7 +1081,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
     if (s < R / 2) {
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
         const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        act[(i64)j * I + unit] = swiglu(row_total(red, 2 * s) + bg, row_total(red, 2 * s + 1) + bu, limit, alpha);
+        act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bg, row_total<6>(red, 2 * s + 1) + bu, limit, alpha);
     }
 }
 // Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
@@ -1061,7 +1113,7 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
         mf4tc_stage_x(xr, s, S, xs);
         mf4tc_block_rows_first(q0, blocks, scales, rowBase, I, R, xs, red);
-        if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + b;
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total<6>(red, s) + b;
     } else {
         pdl_wait();
         pdl_trigger();
@@ -1069,7 +1121,7 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
         mf4tc_stage_x(xr, s, S, xs);
         mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
-        if (s < R) ye[(i64)j * H + row0 + s] = row_total(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total<6>(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     }
     down_combine(topk_w, ye, h, counters, H, k, R, &flag);
 }

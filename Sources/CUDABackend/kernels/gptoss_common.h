@@ -36,7 +36,9 @@ DEVI float warp_max(float v) {
     return v;
 }
 
-// Block-wide sum; `scratch` holds one float per warp. All threads get the result.
+// Block-wide sum; `scratch` holds one float per warp. All threads get the result. MAXW: the most warps a
+// caller's blocks have (the final sum is unrolled to it).
+template <int MAXW = 1024 / WARP>
 DEVI float block_sum(float v, float *scratch) {
     const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP, nw = (blockDim.x + WARP - 1) / WARP;
     v = warp_sum(v);
@@ -44,7 +46,13 @@ DEVI float block_sum(float v, float *scratch) {
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
     float t = 0.f;
+#if defined(GPTOSS_FIXED_LOOPS) && !GPTOSS_FIXED_LOOPS
     for (int i = 0; i < nw; i++) t += scratch[i];
+    return t;
+#endif
+#pragma unroll
+    for (int i = 0; i < MAXW; i++)   // fixed trip count, predicated: the loads issue together (same order)
+        if (i < nw) t += scratch[i];
     return t;
 }
 
