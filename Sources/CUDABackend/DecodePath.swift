@@ -17,10 +17,10 @@
 // decoded with byte permutes (decode.cu fp4_word_h2); the shared-memory staged expert products
 // (dec_moe_*_tcs) and the all-experts down (dec_moe_down_tcx) measured slower and were removed (git history
 // at dda4b16). Measurement knobs: GPTOSS_DECODE_SKIP (below), GPTOSS_GRAPH_REPEAT (CUDABackend.run).
-// v17: the expert products' B operand loaded by every lane (decode.cu GPTOSS_MF4_BSEL) and down 32 rows per
-// block; measurement knob GPTOSS_DECODE_PAD (empty kernels in the chain). v18: epilogue constants before the
-// wait (GPTOSS_TAIL_EARLY) and dec_attention_d64 (GPTOSS_ATT_D64=0: generic); v19: fixed-trip loops
-// (GPTOSS_FIXED_LOOPS). H200 20b 639 tok/s, 56 % of the floor (docs/perf-notes.md "Version 19"). v16's L2 prefetch of later kernels'
+// v17: the expert products' B operand loaded by every lane and down 32 rows per block; measurement knob
+// GPTOSS_DECODE_PAD (empty kernels in the chain). v18: epilogue constants before the wait; v19:
+// dec_attention_d64 (GPTOSS_ATT_D64=0: the generic one) and fixed-trip loops. H200 20b 639 tok/s, 56 % of the
+// floor (docs/perf-notes.md "Version 19"; the A/B switches of v17–v19 are in git history at 2339000). v16's L2 prefetch of later kernels'
 // weights and v17's thread-block-cluster combines measured slower / neutral and were removed (git history at
 // 0fab834 and 3d2f757).
 import Core

@@ -21,9 +21,9 @@
 // The router folded into o_proj (GPTOSS_ROUTER_FOLD) measured slower and was removed (docs/perf-notes.md
 // "Version 11"; code in git history at 6e46fd3).
 // v17–v19 (docs/perf-notes.md "Version 17" to "Version 19"), found by reading the SASS: the B operand loaded by
-// every lane (no branch per mma pair, GPTOSS_MF4_BSEL), epilogue constants loaded before the wait
-// (GPTOSS_TAIL_EARLY), attention with head_dim fixed at 64 (dec_attention_d64), and loops over warps / splits
-// with fixed predicated trip counts (GPTOSS_FIXED_LOOPS); each define = 0 compiles the previous code for A/B.
+// every lane (no branch per mma pair), epilogue constants loaded before the wait, attention with head_dim fixed
+// at 64 (dec_attention_d64), and loops over warps / splits with fixed predicated trip counts. The previous code
+// of each (A/B switches GPTOSS_MF4_BSEL, GPTOSS_TAIL_EARLY, GPTOSS_FIXED_LOOPS) is in git history at 2339000.
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
 // only summation order differs. Blocks combine results in a fixed order, so a step is deterministic.
 // Launched with programmatic dependent launch (sm_90): each kernel prefetches weights it does not
@@ -43,16 +43,8 @@ DEVI void pdl_trigger() {}
 
 // v18 (docs/perf-notes.md "Version 18"): each product's epilogue constants (biases, RoPE's position and
 // frequency, the expert bias pair) are loaded before the PDL wait or with the input, not after the product,
-// where they were one more dependent round trip at the end of every block. GPTOSS_NVRTC_DEFINES=
-// GPTOSS_TAIL_EARLY=0 compiles the v17 order for A/B; results are bit-identical.
-// v19: loops over warps / splits with a fixed, predicated trip count (row_total, block_sum, attention's merge);
-// GPTOSS_FIXED_LOOPS=0 compiles v18's loops for A/B.
-#ifndef GPTOSS_FIXED_LOOPS
-#define GPTOSS_FIXED_LOOPS 1
-#endif
-#ifndef GPTOSS_TAIL_EARLY
-#define GPTOSS_TAIL_EARLY 1
-#endif
+// where they were one more dependent round trip at the end of every block.
+// v19: loops over warps / splits with a fixed, predicated trip count (row_total, block_sum, attention's merge).
 #define DEC_RMAX 64   // rows per block at most
 #define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
 #define ATT_MAXD_DEC 128   // dec_attention: head_dim limit (lane owns dims lane, lane + 32, ...)
@@ -169,10 +161,6 @@ DEVI float row_total(const float *red, int i) {
     const int nw = blockDim.x / WARP;
     // Fixed trip count, predicated: all loads issue at once (a runtime bound compiled to an unrolled loop
     // with remainder branches on every product's epilogue). Same order of additions.
-    if (!GPTOSS_FIXED_LOOPS) {
-        for (int w = 0; w < nw; w++) v += red[w * DEC_RMAX + i];
-        return v;
-    }
 #pragma unroll
     for (int w = 0; w < MAXW; w++)
         if (w < nw) v += red[w * DEC_RMAX + i];
@@ -293,7 +281,7 @@ DEVI void pdl_wait_after(u32 dep, float *scratch) {
 }
 // The whole v6/v10 product prologue + rows: weights issued (v10: two groups and nw) before the wait,
 // then x = src or RMSNorm(src)·nw, then the rows into red (ends with a barrier).
-// v18 (GPTOSS_TAIL_EARLY): `early` holds the bits of values the caller loaded before calling (its epilogue's
+// v18: `early` holds the bits of values the caller loaded before calling (its epilogue's
 // constants), so the wait stays below those loads too; afterWait() runs right after the wait (loads of values
 // the previous kernels wrote, issued together with the input's).
 template <bool V10, typename RowOf, typename AfterWait>
@@ -473,13 +461,6 @@ DEVI void mma_f16(float (&c)[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1)
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 #define MF4TC_KMAX 4096
-// GPTOSS_MF4_BSEL (default 1, v17): every lane loads its B words from mf4tc_b_src. With 0 (v13) the load in
-// mf4tc_block_mma is conditional on bLoad, which ptxas compiled to a branch around every LDS.128 (BSSY/BSYNC,
-// WARPSYNC and the shared-memory address rebuilt inside it: ≈ 12 instructions per 2 HMMA). Kept for A/B
-// (GPTOSS_NVRTC_DEFINES=GPTOSS_MF4_BSEL=0); the results are bit-identical.
-#ifndef GPTOSS_MF4_BSEL
-#define GPTOSS_MF4_BSEL 1
-#endif
 // The B operand staged in shared memory: xs[0] = x_hi, xs[1] = x_lo, [K/2] u32 f16 pairs in mma order
 // (block b, word w: u32 16b + 4w + a holds x_pair(a) of elements 8w..8w+7, the pair fp4_word_h2's p[a]
 // holds: (8w, 8w+2), (8w+4, 8w+6), (8w+1, 8w+3), (8w+5, 8w+7)). Thread s owns
@@ -506,11 +487,13 @@ DEVI void mf4tc_stage_x(const float *xr, int s, int S, u32 (*xs)[MF4TC_KMAX / 2]
     }
     // The B operand of lanes off the x columns (mf4tc_b_src): xs[0]'s last 16 words, past K/2 for K <= 4064
     // (the MXFP4 products run with K <= 3072, DecodeScratch.shapesFit).
-    if (GPTOSS_MF4_BSEL && threadIdx.x < 16) xs[0][MF4TC_KMAX / 2 - 16 + threadIdx.x] = 0u;
+    if (threadIdx.x < 16) xs[0][MF4TC_KMAX / 2 - 16 + threadIdx.x] = 0u;
     __syncthreads();
 }
 // Where a lane's B fragment words come from (v17): its x pairs when it holds B columns 2t, 2t + 1 (bLoad),
-// else the 16 zero words mf4tc_stage_x writes, so every lane loads unconditionally (no branch per mma pair).
+// else the 16 zero words mf4tc_stage_x writes, so every lane loads unconditionally. (A load conditional on bLoad
+// compiled to a branch around every LDS.128 — BSSY/BSYNC, WARPSYNC, the shared-memory address rebuilt inside:
+// ≈ 12 instructions per 2 HMMA.)
 DEVI const u32 *mf4tc_b_src(const u32 (*xs)[MF4TC_KMAX / 2], const u32 *xb, int blk, bool bLoad) {
     return bLoad ? xb + 16 * blk : &xs[0][MF4TC_KMAX / 2 - 16];
 }
@@ -534,14 +517,13 @@ DEVI void mf4tc_load(Mf4tcGroup &q, const u8 *__restrict__ blocks, const u8 *__r
     }
 }
 // One scale block's 16 rows × 32 inputs for lane t: the code words w0 (row g) and w1 (row g + 8) against
-// the staged x pairs at xp (zero words for lanes off the B columns 2t, 2t + 1: bLoad false), 8 mmas into d.
-DEVI void mf4tc_block_mma(float (&d)[4], const uint4 &w0, const uint4 &w1, const u32 *xp, bool bLoad) {
+// the staged x pairs at xp (mf4tc_b_src: zero words for lanes off the B columns 2t, 2t + 1), 8 mmas into d.
+DEVI void mf4tc_block_mma(float (&d)[4], const uint4 &w0, const uint4 &w1, const u32 *xp) {
     const u32 a0w[4] = {w0.x, w0.y, w0.z, w0.w};
     const u32 a1w[4] = {w1.x, w1.y, w1.z, w1.w};
 #pragma unroll
     for (int w = 0; w < 4; w++) {
-        uint4 b = zero4();
-        if (GPTOSS_MF4_BSEL || bLoad) b = *(const uint4 *)(xp + 4 * w);
+        const uint4 b = *(const uint4 *)(xp + 4 * w);
         u32 p0[4], p1[4];
         fp4_word_h2(a0w[w], p0);
         fp4_word_h2(a1w[w], p1);
@@ -568,9 +550,9 @@ DEVI void mf4tc_block_rows(const u8 *__restrict__ blocks, const u8 *__restrict__
             const int blk = 4 * (warp + i * NW) + t;
             if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
             const bool bLoad = bOn && blk < NB;
-            const u32 *xp = GPTOSS_MF4_BSEL ? mf4tc_b_src(xs, xb, blk, bLoad) : xb + 16 * blk;
+            const u32 *xp = mf4tc_b_src(xs, xb, blk, bLoad);
             float d[4] = {0.f, 0.f, 0.f, 0.f};
-            mf4tc_block_mma(d, q.w0[i], q.w1[i], xp, bLoad);
+            mf4tc_block_mma(d, q.w0[i], q.w1[i], xp);
             // 2^(s − 127) · 2^14 (the f16 codes are value·2^-14) as f32 bits; rows off have d = 0.
             acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
             acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
@@ -597,9 +579,9 @@ DEVI void mf4tc_group(const Mf4tcGroup &q, int K, int R, int r0, const u32 (*xs)
         const int blk = 4 * (warp + i * NW) + t;
         if (4 * (warp + i * NW) >= NB) break;   // warp-uniform
         const bool bLoad = bOn && blk < NB;
-        const u32 *xp = GPTOSS_MF4_BSEL ? mf4tc_b_src(xs, xb, blk, bLoad) : xb + 16 * blk;
+        const u32 *xp = mf4tc_b_src(xs, xb, blk, bLoad);
         float d[4] = {0.f, 0.f, 0.f, 0.f};
-        mf4tc_block_mma(d, q.w0[i], q.w1[i], xp, bLoad);
+        mf4tc_block_mma(d, q.w0[i], q.w1[i], xp);
         acc0 = fmaf(__uint_as_float((q.s0[i] + 14u) << 23), d[0] + d[1], acc0);
         acc1 = fmaf(__uint_as_float((q.s1[i] + 14u) << 23), d[2] + d[3], acc1);
     }
@@ -658,12 +640,12 @@ DEVI void qkv_rope_body(const float *__restrict__ h, const u16 *__restrict__ nw,
     const int per = half / JR, head = blockIdx.x / per, j0 = (blockIdx.x % per) * JR, R = 2 * JR;
     auto rowOf = [=](int i) { return head * d + (i < JR ? j0 + i : half + j0 + i - JR); };
     // Epilogue constants (the two biases, the position and slot, written before the step, and the rotation)
-    // before the wait (GPTOSS_TAIL_EARLY).
+    // before the wait.
     const int j = j0 + s, r1 = head * d + j, r2 = r1 + half;
     float b1 = 0.f, b2 = 0.f, c = 1.f, sn = 0.f;
     int pos = 0, slot = 0;
     u32 early = 0;
-    if (GPTOSS_TAIL_EARLY && s < JR) {
+    if (s < JR) {
         b1 = bf16_to_f32(bias[r1]);
         b2 = bf16_to_f32(bias[r2]);
         pos = row_pos[0];
@@ -678,17 +660,6 @@ DEVI void qkv_rope_body(const float *__restrict__ h, const u16 *__restrict__ nw,
     }
     bf16_product<V10>(h, nw, eps, W, K, s, S, R, rowOf, red, scratch, early, [] {});
     if (s < JR) {
-        if (!GPTOSS_TAIL_EARLY) {
-            b1 = bf16_to_f32(bias[r1]);
-            b2 = bf16_to_f32(bias[r2]);
-            pos = row_pos[0];
-            slot = row_slot[0];
-            if (head < nH + nKV) {
-                const float angle = (float)pos * inv_freq[j];
-                c = mscale * cosf(angle);
-                sn = mscale * sinf(angle);
-            }
-        }
         float x1 = row_total(red, s) + b1;
         float x2 = row_total(red, s + JR) + b2;
         const int kvw = nKV * d;
@@ -846,18 +817,6 @@ DEVI void attention_body(const float *__restrict__ q, const float *__restrict__ 
     float acc[ATT_MAXD_DEC / WARP];
 #pragma unroll
     for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) acc[jd] = 0.f;
-    if (!GPTOSS_FIXED_LOOPS) {   // v18's order, for A/B
-#pragma unroll
-        for (int jd = 0; jd < ATT_MAXD_DEC / WARP; jd++) {
-            const int c = lane + jd * WARP;
-#pragma unroll 8
-            for (int sp = 0; sp < ns; sp++) {
-                const float es = shfl_idx(sp < WARP ? e0 : e1, sp & (WARP - 1));
-                const float v = c < d ? __ldcg(pp + sp * (d + 2) + 2 + c) : 0.f;
-                acc[jd] = fmaf(es, v, acc[jd]);
-            }
-        }
-    } else
 #pragma unroll 8
     for (int sp = 0; sp < ns; sp++) {
         const float es = shfl_idx(sp < WARP ? e0 : e1, sp & (WARP - 1));
@@ -894,18 +853,18 @@ DEVI void gemv_bf16_body(const float *__restrict__ src, const u16 *__restrict__ 
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, N - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    // GPTOSS_TAIL_EARLY: the bias before the wait, the accumulated row right after it (with the input).
+    // The bias before the wait, the accumulated row right after it (with the input).
     const bool tail = s < Rb;
     float bv = 0.f, yv = 0.f;
-    if (GPTOSS_TAIL_EARLY && tail && bias) bv = bf16_to_f32(bias[row0 + s]);
+    if (tail && bias) bv = bf16_to_f32(bias[row0 + s]);
     bf16_product<V10>(src, nw, eps, W, K, s, S, Rb, rowOf, red, scratch, __float_as_uint(bv), [&] {
-        if (GPTOSS_TAIL_EARLY && tail && accumulate) yv = y[row0 + s];
+        if (tail && accumulate) yv = y[row0 + s];
     });
     if (tail) {
         float v = row_total(red, s);
-        if (bias) v += GPTOSS_TAIL_EARLY ? bv : bf16_to_f32(bias[row0 + s]);
+        if (bias) v += bv;
         float *dst = y + row0 + s;
-        *dst = accumulate ? (GPTOSS_TAIL_EARLY ? yv : *dst) + v : v;
+        *dst = accumulate ? yv + v : v;
     }
 }
 GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_gemv_bf16(const float *__restrict__ src, const u16 *__restrict__ nw, float eps,
@@ -933,9 +892,9 @@ DEVI void router_topk_body(const float *__restrict__ h, const u16 *__restrict__ 
     const int s = threadIdx.x, S = K / 32, row0 = blockIdx.x * R;
     const int Rb = min(R, E - row0);
     auto rowOf = [=](int i) { return row0 + i; };
-    const float bv = GPTOSS_TAIL_EARLY && s < Rb ? bf16_to_f32(bias[row0 + s]) : 0.f;   // before the wait
+    const float bv = s < Rb ? bf16_to_f32(bias[row0 + s]) : 0.f;   // before the wait
     bf16_product<V10>(h, nw, eps, W, K, s, S, Rb, rowOf, red, scratch, __float_as_uint(bv), [] {});
-    if (s < Rb) logits[row0 + s] = row_total(red, s) + (GPTOSS_TAIL_EARLY ? bv : bf16_to_f32(bias[row0 + s]));
+    if (s < Rb) logits[row0 + s] = row_total(red, s) + bv;
     if (!arrive_last(counter, gridDim.x, &flag)) return;
     if (threadIdx.x >= WARP) return;
     const int lane = threadIdx.x;
@@ -1046,43 +1005,29 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
     const int s = threadIdx.x, S = H / 16, j = blockIdx.y, row0 = blockIdx.x * R;
     const int unit = row0 / 2 + s;
     float xr[16];
-    if (GPTOSS_TAIL_EARLY) {
-        // The norm weights before the wait (constants; pdl_wait_after keeps the wait below them), then the
-        // expert id and h together, the bias pair as soon as the id is known; the pair waits in shared memory
-        // (stored after the staging, by when it has landed), not in registers, through the product.
-        __shared__ float bsh[DEC_RMAX];
-        const bool on = s < S;
-        const uint4 n0 = on ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, 0))) : zero4();
-        const uint4 n1 = on ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, 1))) : zero4();
-        pdl_wait_after(n0.x ^ n1.x, scratch);   // the expert ids come from the previous kernel
-        pdl_trigger();
-        const int e = topk_idx[j];
-        const i64 rowBase = (i64)e * 2 * I + row0;
-        load_slice<true>(xr, h, s, S);
-        float bg = 0.f, bu = 0.f;
-        if (s < R / 2) {
-            bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
-            bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        }
-        apply_norm<true>(xr, [&](int q) { return q == 0 ? n0 : n1; }, H, eps, scratch);
-        mf4tc_stage_x(xr, s, S, xs);
-        if (s < R / 2) { bsh[2 * s] = bg; bsh[2 * s + 1] = bu; }   // read back by the same thread only
-        mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
-        if (s < R / 2) act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bsh[2 * s], row_total<6>(red, 2 * s + 1) + bsh[2 * s + 1], limit, alpha);
-        return;
-    }
-    pdl_wait();   // the expert ids come from the previous kernel
+    // The norm weights before the wait (constants; pdl_wait_after keeps the wait below them), then the
+    // expert id and h together, the bias pair as soon as the id is known; the pair waits in shared memory
+    // (stored after the staging, by when it has landed), not in registers, through the product.
+    __shared__ float bsh[DEC_RMAX];
+    const bool on = s < S;
+    const uint4 n0 = on ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, 0))) : zero4();
+    const uint4 n1 = on ? ld_nc_u4((const uint4 *)(nw + chunk_start<true>(s, S, 1))) : zero4();
+    pdl_wait_after(n0.x ^ n1.x, scratch);   // the expert ids come from the previous kernel
     pdl_trigger();
     const int e = topk_idx[j];
     const i64 rowBase = (i64)e * 2 * I + row0;
-    load_x<true>(xr, h, nw, s, S, H, eps, scratch);
-    mf4tc_stage_x(xr, s, S, xs);
-    mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
+    load_slice<true>(xr, h, s, S);
+    float bg = 0.f, bu = 0.f;
     if (s < R / 2) {
-        const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
-        const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bg, row_total<6>(red, 2 * s + 1) + bu, limit, alpha);
+        bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
+        bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
     }
+    apply_norm<true>(xr, [&](int q) { return q == 0 ? n0 : n1; }, H, eps, scratch);
+    mf4tc_stage_x(xr, s, S, xs);
+    if (s < R / 2) { bsh[2 * s] = bg; bsh[2 * s + 1] = bu; }   // read back by the same thread only
+    mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
+    if (s < R / 2)
+        act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bsh[2 * s], row_total<6>(red, 2 * s + 1) + bsh[2 * s + 1], limit, alpha);
 }
 // Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
 // variant issues the first 16-row group's weight loads and the bias before griddepcontrol.wait (they need

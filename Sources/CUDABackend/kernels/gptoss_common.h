@@ -46,10 +46,6 @@ DEVI float block_sum(float v, float *scratch) {
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
     float t = 0.f;
-#if defined(GPTOSS_FIXED_LOOPS) && !GPTOSS_FIXED_LOOPS
-    for (int i = 0; i < nw; i++) t += scratch[i];
-    return t;
-#endif
 #pragma unroll
     for (int i = 0; i < MAXW; i++)   // fixed trip count, predicated: the loads issue together (same order)
         if (i < nw) t += scratch[i];
