@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# One device call for decode v13 (MXFP4 expert rows staged whole in shared memory by cp.async,
-# GPTOSS_MF4S): compile check, fixtures vs HF and 20b GPU vs CPU with each variant, then batch-1 decode
-# A/B in the same call (alternating, two runs each), an events profile of the variants, and optionally
-# 120b (WITH_120B=1). Carry .device-v13/{gptoss.xz, fixtures/, v13-run.sh}. Prints a table last.
+# One device call that A/B's decode variants of one binary (written for decode v13; used for v13–v19): compile
+# check, fixtures vs HF and 20b GPU vs CPU for the CHECKED variants, then batch-1 decode of every variant in the
+# same call (alternating, two runs each), an events profile, and optionally a 2,048-token prompt (LONG=1) and 120b
+# (WITH_120B=1). A variant is environment for the binary: a switch (GPTOSS_DECODE_SKIP, GPTOSS_DECODE_PAD,
+# GPTOSS_DECODE_ROWS, ...) or GPTOSS_NVRTC_DEFINES=NAME=V to compile a kernel variant (part of the cubin cache key).
+# Carry a folder with {gptoss.xz, fixtures/, v13-run.sh}. Prints a table last.
 # Env: VARIANTS="label:ENV=V+ENV2=V ...", CHECKED / PROFILED (subsets; default all), GEN=128, PROMPT=128, LONG=1
 # (2,048-token prompt per variant, --no-graphs), WITH_120B=1 (V120: its variants).
 set -uo pipefail
