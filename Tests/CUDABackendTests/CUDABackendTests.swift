@@ -156,6 +156,17 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertTrue(DecodeV11Switches.current(env: [:]).downEarly)
     }
 
+    /// Decode v19: the head_dim-64 attention kernel is embedded with the generic one's parameters, is the
+    /// default, and GPTOSS_ATT_D64=0 switches back (DecodePath launches it only where head_dim is 64).
+    func testDecodeV19AttentionD64() {
+        let t = KernelSources.all.first { $0.name == "decode.cu" }?.text ?? ""
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention_d64(DEC_ATT_PARAMS) { attention_body<64>("))
+        XCTAssertTrue(t.contains("GPTOSS_KERNEL void __launch_bounds__(256, 4) dec_attention(DEC_ATT_PARAMS) { attention_body<0>("))
+        XCTAssertTrue(DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512, env: [:]).attentionD64)
+        XCTAssertFalse(DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512,
+                                                  env: ["GPTOSS_ATT_D64": "0"]).attentionD64)
+    }
+
     func testWeightBytesPerTokenMatchesSpec() {
         XCTAssertEqual(DecodeRoofline.weightBytesPerToken(.gptOss20b), 3_708_089_088)
         XCTAssertEqual(DecodeRoofline.weightBytesPerToken(.gptOss120b), 5_002_907_904)
