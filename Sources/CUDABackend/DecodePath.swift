@@ -20,9 +20,9 @@
 // v17: the expert products' B operand loaded by every lane and down 32 rows per block; measurement knob
 // GPTOSS_DECODE_PAD (empty kernels in the chain). v18: epilogue constants before the wait; v19:
 // dec_attention_d64 (GPTOSS_ATT_D64=0: the generic one) and fixed-trip loops. H200 20b 639 tok/s, 56 % of the
-// floor (docs/perf-notes.md "Version 19"; the A/B switches of v17–v19 are in git history at 2339000). v16's L2 prefetch of later kernels'
-// weights and v17's thread-block-cluster combines measured slower / neutral and were removed (git history at
-// 0fab834 and 3d2f757).
+// floor (docs/perf-notes.md "Version 19"; the A/B switches of v17–v19 are in git history at 2339000). v16's L2
+// prefetch of later kernels' weights and v17's thread-block-cluster combines measured slower / neutral and were
+// removed (git history at 0fab834 and 3d2f757).
 import Core
 import Foundation
 
@@ -191,8 +191,8 @@ struct DecodeSmallKernels {
 
     /// The v10 bf16 products (GPTOSS_V10_BF16=0: v6's, for A/B of the parts).
     let bf16Products: Bool
-    /// v18: dec_attention_d64 (head_dim fixed at 64 at compile time) where head_dim is 64; GPTOSS_ATT_D64=0: off.
-    var attentionD64 = true
+    /// v19: dec_attention_d64 (head_dim fixed at 64 at compile time) where head_dim is 64; GPTOSS_ATT_D64=0: off.
+    let attentionD64: Bool
 
     func name(_ kernel: String) -> String { bf16Products ? kernel + "_v10" : kernel }
 
@@ -206,12 +206,10 @@ struct DecodeSmallKernels {
         // The kernel's limits: 14 tickets in counters[2 ..< 16], head_dim ≤ 128 in 4-float loads, ≤ 256 threads, ≤ 64 splits.
         let attentionFits = nKV <= 14 && headDim % 4 == 0 && headDim <= 128 && nH / nKV <= 8
         let bf16 = on && env["GPTOSS_V10_BF16"] != "0"
-        var k = DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
-                                   attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
-                                   routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil,
-                                   bf16Products: bf16)
-        k.attentionD64 = env["GPTOSS_ATT_D64"] != "0"
-        return k
+        return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
+                                  attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
+                                  routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil, bf16Products: bf16,
+                                  attentionD64: env["GPTOSS_ATT_D64"] != "0")
     }
 }
 
@@ -229,4 +227,3 @@ struct DecodeV11Switches {
         return DecodeV11Switches(downEarly: early)
     }
 }
-

@@ -21,7 +21,8 @@
 // The router folded into o_proj (GPTOSS_ROUTER_FOLD) measured slower and was removed (docs/perf-notes.md
 // "Version 11"; code in git history at 6e46fd3).
 // v17–v19 (docs/perf-notes.md "Version 17" to "Version 19"), found by reading the SASS: the B operand loaded by
-// every lane (no branch per mma pair), epilogue constants loaded before the wait, attention with head_dim fixed
+// every lane (no branch per mma pair), epilogue constants (biases, RoPE's position and frequency, the expert bias
+// pair) loaded before the wait instead of one more round trip after the product, attention with head_dim fixed
 // at 64 (dec_attention_d64), and loops over warps / splits with fixed predicated trip counts. The previous code
 // of each (A/B switches GPTOSS_MF4_BSEL, GPTOSS_TAIL_EARLY, GPTOSS_FIXED_LOOPS) is in git history at 2339000.
 // Numerics are the generic kernels' (f32 activations and accumulation, exact bf16/MXFP4 weights);
@@ -41,12 +42,9 @@ DEVI void pdl_wait() {}
 DEVI void pdl_trigger() {}
 #endif
 
-// v18 (docs/perf-notes.md "Version 18"): each product's epilogue constants (biases, RoPE's position and
-// frequency, the expert bias pair) are loaded before the PDL wait or with the input, not after the product,
-// where they were one more dependent round trip at the end of every block.
-// v19: loops over warps / splits with a fixed, predicated trip count (row_total, block_sum, attention's merge).
 #define DEC_RMAX 64   // rows per block at most
 #define DEC_WMAX 8    // warps per block at most (bf16: K <= 8192; MXFP4: K <= 4096)
+#define MF4_WMAX 6    // warps per MXFP4 product block as launched (K <= 3072: DecodeScratch.shapesFit)
 #define ATT_MAXD_DEC 128   // dec_attention: head_dim limit (lane owns dims lane, lane + 32, ...)
 // bf16 products: at most 170 registers so 3 blocks of up to 128 threads share an SM (grids of a few
 // hundred blocks then run in one wave).
@@ -154,7 +152,7 @@ DEVI void store_rows(float (&p)[N], float *red, int g0) {
 }
 
 // Block total of row i (after __syncthreads): Σ over warps.
-// MAXW: the most warps the caller's blocks have (MXFP4 products: K <= 3072 → 6).
+// MAXW: the most warps the caller's blocks have (MF4_WMAX for the MXFP4 products).
 template <int MAXW = DEC_WMAX>
 DEVI float row_total(const float *red, int i) {
     float v = 0.f;
@@ -700,7 +698,7 @@ GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_qkv_rope_v10(DEC_QKV_PARAMS) { qkv_ro
 // out [nH·d] f32, part [nH, nsplit, d + 2] f32, counters [nKV] u32 (0 between launches).
 // grid (nKV, 1, nsplit), block (nH / nKV)·WARP, dynamic shared memory (G·d + 32·(d+1) + 32·d) floats.
 // d % 4 == 0, d <= 128, G·WARP <= 256 (64 registers: 4 blocks per SM).
-// DT > 0 (v18, dec_attention_d64): head_dim fixed at compile time (gpt-oss's 64), so the K/V tile index math
+// DT > 0 (v19, dec_attention_d64): head_dim fixed at compile time (gpt-oss's 64), so the K/V tile index math
 // (i / (d/4), i % (d/4): a reciprocal and ≈ 25 instructions per load pair with a runtime d) and the score and
 // value loops are constants; same operations in the same order, bit-identical.
 template <int DT>
@@ -948,7 +946,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up(const float *__restrict__ h, c
         const int unit = row0 / 2 + s;
         const float bg = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit]);
         const float bu = bf16_to_f32(bias[(i64)e * 2 * I + 2 * unit + 1]);
-        act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bg, row_total<6>(red, 2 * s + 1) + bu, limit, alpha);
+        act[(i64)j * I + unit] = swiglu(row_total<MF4_WMAX>(red, 2 * s) + bg, row_total<MF4_WMAX>(red, 2 * s + 1) + bu, limit, alpha);
     }
 }
 
@@ -990,7 +988,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_down(const float *__restrict__ act, co
 #pragma unroll
     for (int i = 0; i < 16; i++) xr[i] *= MF4_XSCALE;
     mf4_block_rows(blocks, scales, rowBase, I, s, S, R, xr, red, w, sc);
-    if (s < R) ye[(i64)j * H + row0 + s] = row_total<6>(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+    if (s < R) ye[(i64)j * H + row0 + s] = row_total<MF4_WMAX>(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     down_combine(topk_w, ye, h, counters, H, k, R, &flag);
 }
 
@@ -1027,7 +1025,7 @@ GPTOSS_KERNEL void DEC_MF4_BOUNDS dec_moe_gate_up_tc(const float *__restrict__ h
     if (s < R / 2) { bsh[2 * s] = bg; bsh[2 * s + 1] = bu; }   // read back by the same thread only
     mf4tc_block_rows(blocks, scales, rowBase, H, R, xs, red);
     if (s < R / 2)
-        act[(i64)j * I + unit] = swiglu(row_total<6>(red, 2 * s) + bsh[2 * s], row_total<6>(red, 2 * s + 1) + bsh[2 * s + 1], limit, alpha);
+        act[(i64)j * I + unit] = swiglu(row_total<MF4_WMAX>(red, 2 * s) + bsh[2 * s], row_total<MF4_WMAX>(red, 2 * s + 1) + bsh[2 * s + 1], limit, alpha);
 }
 // Body of dec_moe_down_tc (EARLY = false, v7) and dec_moe_down_tc_early (GPTOSS_DOWN_EARLY): the early
 // variant issues the first 16-row group's weight loads and the bias before griddepcontrol.wait (they need
@@ -1058,7 +1056,7 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
         mf4tc_stage_x(xr, s, S, xs);
         mf4tc_block_rows_first(q0, blocks, scales, rowBase, I, R, xs, red);
-        if (s < R) ye[(i64)j * H + row0 + s] = row_total<6>(red, s) + b;
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total<MF4_WMAX>(red, s) + b;
     } else {
         pdl_wait();
         pdl_trigger();
@@ -1066,7 +1064,7 @@ DEVI void down_tc_body(const float *__restrict__ act, const u8 *__restrict__ blo
         load_x<true>(xr, act + (i64)j * I, nullptr, s, S, I, 0.f, nullptr);
         mf4tc_stage_x(xr, s, S, xs);
         mf4tc_block_rows(blocks, scales, rowBase, I, R, xs, red);
-        if (s < R) ye[(i64)j * H + row0 + s] = row_total<6>(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
+        if (s < R) ye[(i64)j * H + row0 + s] = row_total<MF4_WMAX>(red, s) + bf16_to_f32(bias[(i64)e * H + row0 + s]);
     }
     down_combine(topk_w, ye, h, counters, H, k, R, &flag);
 }
