@@ -25,8 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // Files embedded into the binary at build time with .incbin (vocabulary, CUDA kernel sources).
-        // Editing an embedded file does not re-trigger the assembler: touch Sources/EmbeddedData/embed.S.
+        // Files embedded into the binary at build time with C23 #embed (vocabulary, CUDA kernel sources);
+        // clang reports them as dependencies of embed.c, so editing a kernel rebuilds it.
         .target(name: "EmbeddedData", exclude: ["data"], cSettings: [.headerSearchPath(".")]),
         .target(name: "Core", swiftSettings: optimized),
         .target(name: "Tokenizer", dependencies: ["Core", "EmbeddedData"], swiftSettings: optimized),

@@ -3,9 +3,6 @@
 # kernel with NVRTC for the architectures we ship (CPU-only: NVRTC comes from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The assembler embeds the vocabulary and the .cu kernels with .incbin, which SwiftPM does not track as a
-# dependency: touch embed.S so an incremental build never tests stale kernel sources.
-touch Sources/EmbeddedData/embed.S
 swift build --build-tests
 
 # CUDA kernels: NVRTC from PyPI (no GPU, no CUDA toolkit needed), installed once into a cache folder.

@@ -1,5 +1,5 @@
 // KernelSources: the CUDA C sources embedded in the binary (Sources/CUDABackend/kernels, linked by
-// EmbeddedData/embed.S), so the static binary needs no files beside it.
+// EmbeddedData/embed.c), so the static binary needs no files beside it.
 import EmbeddedData
 
 public struct KernelSource: Sendable {

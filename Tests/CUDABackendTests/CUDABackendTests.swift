@@ -66,6 +66,21 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertFalse(text.contains("#include <"), "kernels must not include CUDA or system headers")
     }
 
+    /// Every embedded kernel source and header is byte for byte the file in Sources/CUDABackend/kernels, and
+    /// every file there is embedded (a new kernel file needs its line in embed.c and KernelSources).
+    func testEmbeddedKernelsEqualTheFilesOnDisk() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/CUDABackend/kernels")
+        let embedded = KernelSources.all + KernelSources.headers
+        for s in embedded {
+            let onDisk = try String(contentsOf: dir.appendingPathComponent(s.name), encoding: .utf8)
+            XCTAssertEqual(s.text.utf8.count, onDisk.utf8.count, s.name)
+            XCTAssertTrue(s.text == onDisk, "\(s.name): the embedded text differs from the file")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".cu") || $0.hasSuffix(".h") }
+        XCTAssertEqual(Set(files), Set(embedded.map(\.name)))
+    }
+
     func testDecodeKernelsAreEmbedded() {
         let decode = KernelSources.all.first { $0.name == "decode.cu" }
         XCTAssertNotNil(decode)
