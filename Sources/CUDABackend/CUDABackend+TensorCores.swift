@@ -23,6 +23,20 @@ extension CUDABackend {
 
     /// Assignments per expert tile of the tensor-core expert GEMMs (the kernels' block M).
     static let tcTileRows = 128
+    /// Assignments per tile of the small-tile expert GEMMs (bf16_mf4w_moe_*_tcs, decode batches).
+    static let tcsTileRows = 32
+    /// Steps of at most this many rows run the experts in tiles of tcsTileRows (an expert then gets
+    /// ≈ rows·k/E assignments, so few tiles re-read its weights): GPTOSS_TCS_MAX_ROWS, 0 = never.
+    static let tcsMaxRows: Int = {
+        if let s = ProcessInfo.processInfo.environment["GPTOSS_TCS_MAX_ROWS"], let v = Int(s), v >= 0 { return v }
+        return 256
+    }()
+    /// The expert tile for a tensor-core step of `rows` rows: tcsTileRows up to `maxSmallRows` rows when the
+    /// small-tile kernels fit (their k-slices are 64 wide: hidden and intermediate sizes % 64 == 0), else tcTileRows.
+    static func moeTileRows(rows: Int, hidden: Int, intermediate: Int, maxSmallRows: Int = tcsMaxRows) -> Int {
+        rows <= maxSmallRows && hidden % 64 == 0 && intermediate % 64 == 0 ? tcsTileRows : tcTileRows
+    }
+    func moeTileRows(rows: Int) -> Int { Self.moeTileRows(rows: rows, hidden: H, intermediate: I) }
     /// Query positions per attention tile (tc_attention.cu TA_BQ).
     public static let tcQueryTile = 16
 
@@ -70,7 +84,7 @@ extension CUDABackend {
         try device.launch("f32_to_bf16", grid: (blocks, 1, 1), block: 256, [.ptr(x), .ptr(xBF.pointer), .int(count)])
     }
 
-    /// Router top-k over many blocks, then grouping by expert into tiles of tcTileRows assignments
+    /// Router top-k over many blocks, then grouping by expert into tiles of moeTileRows(rows: T) assignments
     /// (same outputs as f32_moe_route, which runs in one block).
     func tcRoute(rows T: Int, maxTiles: Int) throws {
         try device.memset32(routeCounts.pointer, 0, count: E)
@@ -78,20 +92,21 @@ extension CUDABackend {
                           [.ptr(rlogits.pointer), .int(T), .int(E), .int(K), .ptr(topkIdx.pointer), .ptr(topkW.pointer),
                            .ptr(routeCounts.pointer)])
         try device.launch("f32_moe_group_many", grid: (1, 1, 1), block: 1024,
-                          [.ptr(topkIdx.pointer), .ptr(routeCounts.pointer), .int(T), .int(E), .int(K), .int(Self.tcTileRows),
+                          [.ptr(topkIdx.pointer), .ptr(routeCounts.pointer), .int(T), .int(E), .int(K), .int(moeTileRows(rows: T)),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .int(maxTiles)])
     }
 
-    /// MoE experts for the assignments grouped by f32_moe_route (tile = tcTileRows): the normed
+    /// MoE experts for the assignments grouped by tcRoute (tile = moeTileRows(rows: T)): the normed
     /// activations `a` → bf16, gate_up + SwiGLU → actBF, down + bias → ye (the combine follows).
     func tcExperts(_ lw: DeviceLayer, rows T: Int, maxTiles: Int) throws {
         let c = config
+        let small = moeTileRows(rows: T) == Self.tcsTileRows
         try toBF16(a.pointer, count: T * H)
-        try device.launch("bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+        try device.launch(small ? "bf16_mf4w_moe_gate_up_swiglu_tcs" : "bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
                           [.ptr(xBF.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(actBF.pointer),
                            .int(H), .int(I), .int(K), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-        try device.launch("bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+        try device.launch(small ? "bf16_mf4w_moe_down_tcs" : "bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
                           [.ptr(actBF.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(ye.pointer),
                            .int(H), .int(I)])

@@ -300,7 +300,7 @@ public final class CUDABackend: Backend {
         _ = (mmKernel, mmTB)
         let eps = Float(c.rmsNormEps)
         let tc = usesTensorCores(rows: T)
-        let moeTB = tc && tcMoE ? Self.tcTileRows : (T == 1 ? 1 : 8)
+        let moeTB = tc && tcMoE ? moeTileRows(rows: T) : (T == 1 ? 1 : 8)
         let maxTiles = T * K / moeTB + min(E, T * K)
         let G = nH / nKV
         let nsplit = T <= splitRows ? max(1, min(maxSplit, (2 * dev.multiprocessors) / (nKV * T))) : 1
