@@ -52,6 +52,7 @@ public final class CUDABackend: Backend {
     let act, ye, part: DeviceBuffer
     let hn, logits, argV, argI, tokensOut: DeviceBuffer
     let xBF: DeviceBuffer                    // [tMax, max(H, qDim)] bf16: tensor-core A operand
+    let denseSplit: DeviceBuffer             // [tcsSplitFloats] f32: bf16_gemm_tcs split-K partials [S, M, N]
     let actBF: DeviceBuffer                  // [tMax·K, I] bf16: expert activations (tensor-core path)
     let qTiles: DeviceBuffer                 // [tMax, 2] i32: attention query tiles (first row, rows)
     let routeCounts: DeviceBuffer            // [E] i32: assignments per expert (many-token routing)
@@ -100,6 +101,7 @@ public final class CUDABackend: Backend {
             + tMax * K * I + tMax * K * H + splitRows * nH * maxSplit * (d + 2) + lrMax * H + lrMax * V
             + 2 * bMax * argmaxChunks + bMax + 3 * tMax + lrMax + bMax + 2 * tMax)
             + 2 * (tMax * max(H, qDim) + tMax * K * I) + GPUSampling.Scratch.bytes(sequences: bMax, vocab: V)
+            + 4 * Self.tcsSplitFloats
         let weightBytes = w.checkpoint.totalTensorBytes
         let need = weightBytes + kvBytes + actBytes + (256 << 20)
         let free = try dev.memoryInfo().free
@@ -137,6 +139,7 @@ public final class CUDABackend: Backend {
         argI = try f32(bMax * argmaxChunks, "argmax partials")
         tokensOut = try f32(bMax, "sampled tokens")
         xBF = try dev.alloc(2 * tMax * max(H, qDim), what: "bf16 activations")
+        denseSplit = try f32(Self.tcsSplitFloats, "dense split-K partials")
         actBF = try dev.alloc(2 * tMax * K * I, what: "bf16 expert activations")
         qTiles = try f32(2 * tMax, "attention query tiles")
         routeCounts = try f32(E, "expert counts")

@@ -60,8 +60,27 @@ public enum TensorCoreSelfTest {
                 try dev.launch("bf16_gemm_tc", grid: ((N + 127) / 128, (T + 127) / 128, 1), block: 256,
                                [.ptr(xb.pointer), .ptr(w.pointer), .ptr(bias.pointer), .ptr(y1.pointer), .int(T), .int(N), .int(H), .int(N), .i32(0)])
             }
-            rows.append(.init(name: "dense \(T)x\(N)x\(H)", relErr: relErr(try f32(y1, T * N), try f32(y0, T * N)),
+            let r0 = try f32(y0, T * N)
+            rows.append(.init(name: "dense \(T)x\(N)x\(H)", relErr: relErr(try f32(y1, T * N), r0),
                               f32Ms: t0, tcMs: t1, tflops: 2.0 * Double(T * N * H) / (t1 * 1e9)))
+            // The small-M kernel (32-row tiles, K split S ways, partial sums reduced in order), accumulating onto
+            // a copy of y0 (checks the accumulate path too: the result is y0 + x·Wᵀ + b ≈ 2·y0).
+            if H % 64 == 0 {
+                let s = CUDABackend.denseSplits(rows: T, n: N, k: H, multiprocessors: dev.multiprocessors)
+                let y2 = try buf(r0), ws = try zeros(4 * CUDABackend.tcsSplitFloats)
+                let t2 = try dev.time {
+                    try dev.launch("f32_to_bf16", grid: (528, 1, 1), block: 256, [.ptr(x.pointer), .ptr(xb.pointer), .int(T * H)])
+                    try dev.launch("bf16_gemm_tcs", grid: ((N + 127) / 128, (T + 31) / 32, s), block: 256, sharedBytes: CUDABackend.tcsDenseSmem,
+                                   [.ptr(xb.pointer), .ptr(w.pointer), .ptr(bias.pointer), .ptr(y2.pointer), .ptr(ws.pointer), .int(T), .int(N),
+                                    .int(H), .int(N), .i32(1)])
+                    if s > 1 {
+                        try dev.launch("bf16_gemm_tcs_reduce", grid: (528, 1, 1), block: 256,
+                                       [.ptr(ws.pointer), .ptr(bias.pointer), .ptr(y2.pointer), .int(T), .int(N), .int(s), .int(N), .i32(1)])
+                    }
+                }
+                rows.append(.init(name: "dense small-M \(T)x\(N)x\(H) (K split \(s))", relErr: relErr(try f32(y2, T * N), r0.map { 2 * $0 }),
+                                  f32Ms: t0, tcMs: t2, tflops: 2.0 * Double(T * N * H) / (t2 * 1e9)))
+            }
         }
         // 2. MoE: same router logits through f32_moe_route (tile 8 vs 128), gate_up + down, compare ye.
         do {

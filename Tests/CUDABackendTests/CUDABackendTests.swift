@@ -116,6 +116,23 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertEqual(CUDABackend.moeTileRows(rows: 64, hidden: 2880, intermediate: 2880, maxSmallRows: 0), 128)
     }
 
+    /// The host's shared-memory sizes and split workspace for the small-tile kernels follow tc_gemm.cu's defines.
+    func testSmallTileConstantsMatchTheKernel() throws {
+        let src = try XCTUnwrap(KernelSources.all.first { $0.name == "tc_gemm.cu" }).text
+        for (name, value) in [("TCS_NS", CUDABackend.tcsStages), ("TCS_BM", 32), ("TCS_BK", 64), ("TCS_LDS", 72)] {
+            XCTAssertTrue(src.contains("#define \(name) \(value) ") || src.contains("#define \(name) \(value)\n"), name)
+        }
+        XCTAssertEqual(CUDABackend.tcsDenseSmem, 4 * (32 + 128) * 72 * 2)
+        // Splits: QKV at 64 rows on 132 SMs → 40 × 2 blocks → 4 splits; lm_head stays whole; S·M·N fits the workspace.
+        XCTAssertEqual(CUDABackend.denseSplits(rows: 64, n: 5120, k: 2880, multiprocessors: 132), 4)
+        XCTAssertEqual(CUDABackend.denseSplits(rows: 64, n: 201_088, k: 2880, multiprocessors: 132), 1)
+        for (m, n) in [(1, 2880), (32, 5120), (128, 5120), (64, 2880)] {
+            let s = CUDABackend.denseSplits(rows: m, n: n, k: 2880, multiprocessors: 132)
+            XCTAssertLessThanOrEqual(s * m * n, CUDABackend.tcsSplitFloats)
+            XCTAssertTrue((1...8).contains(s))
+        }
+    }
+
     func testQueryTilesSplitRunsOfOneSequence() {
         // Slot 0 positions 5..<40 (35 rows), then two decode rows of slots 1 and 2, then slot 3 positions 0..<3.
         var rows: [(slot: Int, pos: Int)] = (5..<40).map { (0, $0) }

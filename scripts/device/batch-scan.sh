@@ -38,3 +38,5 @@ for B in ${PROFILE_B:-64}; do
   echo "== profile b$B (${v%%:*})"; sed -n '/profile: decode/,$p' $OUT/profile-b$B.txt | head -20
 done
 echo; echo "== summary"; for r in "${TABLE[@]}"; do echo "$r"; done
+# Everything under $OUT as one archive (the device tool returns a limited number of files).
+sleep 1; (cd "$OUT" && tar czf /tmp/batch-scan.tgz --exclude batch-scan.tgz . && find . -type f ! -name batch-scan.tgz -delete && mv /tmp/batch-scan.tgz .)

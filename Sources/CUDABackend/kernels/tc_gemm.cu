@@ -269,7 +269,12 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_down_tc(
 #define TCS_BM 32
 #define TCS_BK 64
 #define TCS_LDS 72  // shared row stride in bf16 (144 B): 8 ldmatrix rows fall in 8 distinct 16-B bank groups
-#define TCS_D 4     // weight slices in flight per thread
+#ifndef TCS_D
+#define TCS_D 4     // weight slices in flight per thread (an NVRTC define may change it for measurements)
+#endif
+#ifndef TCS_NS
+#define TCS_NS 4    // bf16_gemm_tcs: cp.async stages (TCS_NS − 1 slices in flight)
+#endif
 
 // acc[mt][nt] += A[32 rows] · B[16 cols of warp wn]ᵀ for one 64-wide k-slice; mt = 1 only when `two`.
 DEVI void tcs_slice(const u16 *As, const u16 *Bs, float acc[2][2][4], int wn, int lane, bool two) {
@@ -422,6 +427,97 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_down_tcs(
                     if (c < H) y[arow * H + c] = acc[mt][nt][2 * h + j] + bf16_to_f32(bias[(i64)e * H + c]);
                 }
         }
+}
+
+// Dense Y[m, n] (+)= Σ_k A[m, k]·W[n, k] + bias[n] for decode batches (M ≤ a few hundred): bf16_gemm_tc's
+// 128 × 128 tiles give QKV (N = 5,120) 40 blocks per 128 rows, each streaming 737 KB through two 8-KB stages.
+// Here: block tile 32 (M) × 128 (N) (tcs_slice's warps), k-slices of 64, a TCS_NS-stage cp.async ring
+// (TCS_NS − 1 slices, 20 KB each, in flight), and K split over gridDim.z = S so small grids still fill the GPU:
+// split z takes slices [z·KT/S, (z+1)·KT/S). S == 1: the block finishes Y itself (bias, accumulate). S > 1: it
+// writes its partial sums to part [S, M, N] f32 and bf16_gemm_tcs_reduce adds them in split order (deterministic).
+// A [M, K] bf16, W [N, K] bf16, bias [N] bf16 or null, Y [M, ldy] f32. K % 64 == 0. grid (ceil(N / 128),
+// ceil(M / 32), S), block 256, dynamic shared memory TCS_NS · (32 + 128) · TCS_LDS · 2 bytes.
+GPTOSS_KERNEL void __launch_bounds__(256) bf16_gemm_tcs(const u16 *__restrict__ A, const u16 *__restrict__ W,
+                                                       const u16 *__restrict__ bias, float *__restrict__ Y,
+                                                       float *__restrict__ part, int M, int N, int K, int ldy,
+                                                       int accumulate) {
+    extern __shared__ __align__(16) u16 tcs_smem[];
+    u16 (*As)[TCS_BM * TCS_LDS] = (u16 (*)[TCS_BM * TCS_LDS])tcs_smem;
+    u16 (*Bs)[128 * TCS_LDS] = (u16 (*)[128 * TCS_LDS])(tcs_smem + TCS_NS * TCS_BM * TCS_LDS);
+    const int tid = threadIdx.x, lane = tid & 31, wn = tid >> 5;
+    const int m0 = blockIdx.y * TCS_BM, n0 = blockIdx.x * 128, z = blockIdx.z, S = gridDim.z;
+    const int KT = K / TCS_BK, k0 = z * KT / S, k1 = (z + 1) * KT / S;
+    // A: one 16-B chunk per thread (row tid / 8, column 8·(tid % 8)); B: four (row c / 8, c = tid + 256·i).
+    const int arow = tid >> 3, col = (tid & 7) * 8;
+    const u16 *asrc = A + (i64)min(m0 + arow, M - 1) * K + col;
+    const int abytes = m0 + arow < M ? 16 : 0, aoff = arow * TCS_LDS + col;
+    const u16 *bsrc[4];
+    int bbytes[4], boff[4];
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int r = (tid >> 3) + 32 * i;
+        bsrc[i] = W + (i64)min(n0 + r, N - 1) * K + col;
+        bbytes[i] = n0 + r < N ? 16 : 0;
+        boff[i] = r * TCS_LDS + col;
+    }
+    auto issue = [&](int kt) {   // slice kt into stage kt % TCS_NS (one commit group, empty past the end)
+        if (kt < k1) {
+            const int st = kt % TCS_NS, kk = kt * TCS_BK;
+            cp_async16(smem_addr(&As[st][aoff]), asrc + kk, abytes);
+#pragma unroll
+            for (int i = 0; i < 4; i++) cp_async16(smem_addr(&Bs[st][boff[i]]), bsrc[i] + kk, bbytes[i]);
+        }
+        cp_async_commit();
+    };
+    float acc[2][2][4];
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) acc[mt][nt][j] = 0.f;
+    const bool two = M - m0 > 16;
+#pragma unroll
+    for (int i = 0; i < TCS_NS - 1; i++) issue(k0 + i);
+    for (int kt = k0; kt < k1; kt++) {
+        cp_async_wait_group<TCS_NS - 2>();   // slice kt landed (this thread's copies)
+        __syncthreads();                     // everyone's copies of slice kt; slice kt − 1's stage is free
+        issue(kt + TCS_NS - 1);
+        tcs_slice(As[kt % TCS_NS], Bs[kt % TCS_NS], acc, wn, lane, two);
+    }
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                const int r = m0 + mt * 16 + (lane >> 2) + (j >> 1) * 8;
+                const int c = n0 + wn * 16 + nt * 8 + (lane & 3) * 2 + (j & 1);
+                if (r < M && c < N) {
+                    float v = acc[mt][nt][j];
+                    if (S > 1) {
+                        part[((i64)z * M + r) * N + c] = v;
+                    } else {
+                        if (bias) v += bf16_to_f32(bias[c]);
+                        float *dst = Y + (i64)r * ldy + c;
+                        *dst = accumulate ? *dst + v : v;
+                    }
+                }
+            }
+}
+
+// Y[m, n] (+)= Σ_z part[z][m][n] + bias[n], z = 0 .. S − 1 in order. grid-stride over M·N.
+GPTOSS_KERNEL void bf16_gemm_tcs_reduce(const float *__restrict__ part, const u16 *__restrict__ bias,
+                                        float *__restrict__ Y, int M, int N, int S, int ldy, int accumulate) {
+    const i64 MN = (i64)M * N;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < MN; i += (i64)gridDim.x * blockDim.x) {
+        const int r = (int)(i / N), c = (int)(i % N);
+        float v = 0.f;
+        for (int z = 0; z < S; z++) v += part[z * MN + i];
+        if (bias) v += bf16_to_f32(bias[c]);
+        float *dst = Y + (i64)r * ldy + c;
+        *dst = accumulate ? *dst + v : v;
+    }
 }
 
 // ---- routing for many tokens ------------------------------------------------------------------------

@@ -22,6 +22,8 @@ DEVI void cp_async16(u32 dst, const void *src, int src_bytes) {
 }
 DEVI void cp_async_commit() { asm volatile("cp.async.commit_group;"); }
 DEVI void cp_async_wait_all() { asm volatile("cp.async.wait_all;" ::: "memory"); }
+// Wait until at most N of this thread's committed groups are still in flight.
+template <int N> DEVI void cp_async_wait_group() { asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory"); }
 
 // Four 8×8 b16 matrices; lane i gives the row address of matrix i / 8, row i % 8.
 DEVI void ldmatrix_x4(u32 &r0, u32 &r1, u32 &r2, u32 &r3, u32 addr) {
