@@ -404,29 +404,16 @@ DEVI void mf4_first(uint2 (&w)[MF4_RG], u32 (&sc)[MF4_RG], const u8 *__restrict_
 // Numerics: E2M1 → f16 is exact (value·2^-14: sign → bit 15, e1 e0 m → bits 11..9, e = 0 the f16
 // subnormal); x = x_hi + x_lo with x_hi = f16(x), x_lo = f16(x − x_hi) (≈ 22 significant bits, |x| must
 // stay below 65504); products exact, f32 accumulation.
-// One code word (nibble j = element j of 8: byte q holds elements 2q (low nibble) and 2q + 1) as four f16x2,
-// in the pair order the staged x uses (mf4tc_stage_x): p[0] = (e0, e2), p[1] = (e4, e6), p[2] = (e1, e3),
-// p[3] = (e5, e7) (GPTOSS_FP4_DECODE=1, the default). The f16 of code n is a high byte (n & 8) << 4 |
-// (n & 7) << 1 over a zero low byte: the four odd elements' bytes come from v in place (3 operations), the
-// four even ones' from v shifted (4), and each f16x2 is one byte permute with zero low bytes (PRMT): 11
-// operations per word. GPTOSS_FP4_DECODE=0: v7's per-pair form, p[a] = (e_a, e_a+4), 4 operations per pair
-// (16 per word), kept for A/B (-DGPTOSS_FP4_DECODE=0 through GPTOSS_NVRTC_DEFINES).
+// One code word as four f16x2 in the pair order the staged x uses (mf4tc_stage_x): GPTOSS_FP4_DECODE=1 (the
+// default) is gptoss_common.h's fp4_word_f16x2 (11 operations per word; p[0] = (e0, e2), p[1] = (e4, e6),
+// p[2] = (e1, e3), p[3] = (e5, e7)). GPTOSS_FP4_DECODE=0: v7's per-pair form, p[a] = (e_a, e_a+4), 4 operations
+// per pair (16 per word), kept for A/B (-DGPTOSS_FP4_DECODE=0 through GPTOSS_NVRTC_DEFINES).
 #ifndef GPTOSS_FP4_DECODE
 #define GPTOSS_FP4_DECODE 1
 #endif
-DEVI u32 prmt(u32 a, u32 b, u32 sel) {
-    u32 r;
-    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(sel));
-    return r;
-}
 DEVI void fp4_word_h2(u32 v, u32 (&p)[4]) {
 #if GPTOSS_FP4_DECODE
-    const u32 odd = (v & 0x80808080u) | ((v >> 3) & 0x0E0E0E0Eu);          // byte q: element 2q + 1
-    const u32 even = ((v << 4) & 0x80808080u) | ((v << 1) & 0x0E0E0E0Eu);  // byte q: element 2q
-    p[0] = prmt(even, 0u, 0x1404u);   // bytes (0, even.0, 0, even.1)
-    p[1] = prmt(even, 0u, 0x3424u);   // (0, even.2, 0, even.3)
-    p[2] = prmt(odd, 0u, 0x1404u);
-    p[3] = prmt(odd, 0u, 0x3424u);
+    fp4_word_f16x2(v, p);
 #else
 #pragma unroll
     for (int a = 0; a < 4; a++) {
@@ -445,18 +432,8 @@ DEVI void x_pair(const float *x, int a, float &lo, float &hi) {
     lo = x[a]; hi = x[a + 4];
 #endif
 }
-DEVI u32 f16x2_rn(float lo, float hi) {
-    u32 r;
-    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-    return r;
-}
 DEVI void f16x2_to_f32(u32 v, float &lo, float &hi) {
     asm("{.reg .f16 l, h;\n mov.b32 {l, h}, %2;\n cvt.f32.f16 %0, l;\n cvt.f32.f16 %1, h;}" : "=f"(lo), "=f"(hi) : "r"(v));
-}
-DEVI void mma_f16(float (&c)[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 #define MF4TC_KMAX 4096
 // The B operand staged in shared memory: xs[0] = x_hi, xs[1] = x_lo, [K/2] u32 f16 pairs in mma order

@@ -82,6 +82,37 @@ DEVI float e8m0_to_f32(u32 s) {
     return __uint_as_float(s << 23);
 }
 
+// Two f32 → an f16 pair (round to nearest even), lo in the low half.
+DEVI u32 f16x2_rn(float lo, float hi) {
+    u32 r;
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
+    return r;
+}
+DEVI u32 prmt(u32 a, u32 b, u32 sel) {
+    u32 r;
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(sel));
+    return r;
+}
+// One MXFP4 code word (8 E2M1 codes; byte q holds element 2q in its low nibble, 2q + 1 in its high one) as four
+// exact f16 pairs of value·2^-14 (e = 0 is the f16 subnormal), in the pair order p[0] = (e0, e2), p[1] = (e4, e6),
+// p[2] = (e1, e3), p[3] = (e5, e7): the f16 of code n is a high byte (n & 8) << 4 | (n & 7) << 1 over a zero low
+// byte, so the odd elements' bytes come from v in place (3 operations), the even ones' from v shifted (4), and
+// each pair is one byte permute (11 operations per word). The block's E8M0 scale is applied afterwards.
+DEVI void fp4_word_f16x2(u32 v, u32 (&p)[4]) {
+    const u32 odd = (v & 0x80808080u) | ((v >> 3) & 0x0E0E0E0Eu);          // byte q: element 2q + 1
+    const u32 even = ((v << 4) & 0x80808080u) | ((v << 1) & 0x0E0E0E0Eu);  // byte q: element 2q
+    p[0] = prmt(even, 0u, 0x1404u);   // bytes (0, even.0, 0, even.1)
+    p[1] = prmt(even, 0u, 0x3424u);   // (0, even.2, 0, even.3)
+    p[2] = prmt(odd, 0u, 0x1404u);
+    p[3] = prmt(odd, 0u, 0x3424u);
+}
+// c += A·B for one m16n8k16 tile with f16 operands (fragment layouts: tensor_core.h), f32 accumulation.
+DEVI void mma_f16(float (&c)[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
 // FP4 E2M1 code -> value, through a 16-entry table the kernel keeps in shared memory
 // (16 distinct words in 16 banks: conflict-free for any mix of codes in a warp).
 #define GPTOSS_FP4_TABLE_INIT {0.f, .5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f, -0.f, -.5f, -1.f, -1.5f, -2.f, -3.f, -4.f, -6.f}
