@@ -23,7 +23,7 @@ extension CUDABackend {
 
     /// Assignments per expert tile of the tensor-core expert GEMMs (the kernels' block M).
     static let tcTileRows = 128
-    /// Assignments per tile of the small-tile expert GEMMs (bf16_mf4w_moe_*_tcs, decode batches).
+    /// Assignments per tile of the small-tile expert GEMMs (f16_mf4w_moe_*_tcs, decode batches).
     static let tcsTileRows = 32
     /// Steps of at most this many rows run the experts in tiles of tcsTileRows (an expert then gets
     /// ≈ rows·k/E assignments, so few tiles re-read its weights): GPTOSS_TCS_MAX_ROWS, 0 = never.
@@ -131,16 +131,22 @@ extension CUDABackend {
     }
 
     /// MoE experts for the assignments grouped by tcRoute (tile = moeTileRows(rows: T)): the normed
-    /// activations `a` → bf16, gate_up + SwiGLU → actBF, down + bias → ye (the combine follows).
+    /// activations `a` → bf16 (128-assignment tiles) or f16 (small tiles), gate_up + SwiGLU → actBF (same
+    /// format), down + bias → ye (the combine follows).
     func tcExperts(_ lw: DeviceLayer, rows T: Int, maxTiles: Int) throws {
         let c = config
         let small = moeTileRows(rows: T) == Self.tcsTileRows
-        try toBF16(a.pointer, count: T * H)
-        try device.launch(small ? "bf16_mf4w_moe_gate_up_swiglu_tcs" : "bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+        if small {   // f16 in the per-8 order of the small-tile kernels (tc_gemm.cu f32_to_f16_perm8)
+            let blocks = min(4 * device.multiprocessors, (T * H / 8 + 255) / 256 + 1)
+            try device.launch("f32_to_f16_perm8", grid: (blocks, 1, 1), block: 256, [.ptr(a.pointer), .ptr(xBF.pointer), .int(T * H)])
+        } else {
+            try toBF16(a.pointer, count: T * H)
+        }
+        try device.launch(small ? "f16_mf4w_moe_gate_up_swiglu_tcs" : "bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
                           [.ptr(xBF.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(actBF.pointer),
                            .int(H), .int(I), .int(K), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-        try device.launch(small ? "bf16_mf4w_moe_down_tcs" : "bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+        try device.launch(small ? "f16_mf4w_moe_down_tcs" : "bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
                           [.ptr(actBF.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(ye.pointer),
                            .int(H), .int(I)])

@@ -100,7 +100,8 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertTrue(KernelSources.headers.contains { $0.name == "tensor_core.h" })
         for k in ["f32_to_bf16", "bf16_gemm_tc", "bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc",
                   "f32_moe_topk_many", "f32_moe_group_many", "bf16_attention_sinks_tc",
-                  "bf16_mf4w_moe_gate_up_swiglu_tcs", "bf16_mf4w_moe_down_tcs"] {
+                  "f16_mf4w_moe_gate_up_swiglu_tcs", "f16_mf4w_moe_down_tcs", "f32_to_f16_perm8", "bf16_gemm_tcs",
+                  "bf16_gemm_tcs_reduce"] {
             XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)(") || text.contains("GPTOSS_KERNEL void __launch_bounds__(256) \(k)("), k)
         }
     }

@@ -10,7 +10,7 @@ $BIN synth --preset 20b --output /dev/shm/m20b >/dev/null
 NCU=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
 ST=""; for r in long_scoreboard short_scoreboard barrier mio_throttle lg_throttle wait math_pipe_throttle not_selected selected dispatch_stall no_instruction tex_throttle membar sleeping; do
   ST="$ST,smsp__average_warps_issue_stalled_${r}_per_issue_active.ratio"; done
-for k in ${KERNELS:-bf16_mf4w_moe_gate_up_swiglu_tcs bf16_mf4w_moe_down_tcs bf16_gemm_tcs}; do
+for k in ${KERNELS:-f16_mf4w_moe_gate_up_swiglu_tcs f16_mf4w_moe_down_tcs bf16_gemm_tcs}; do
   echo "=== $k (batch ${B:-64})"
   timeout 150 $NCU --clock-control none -k $k --launch-skip ${SKIP:-60} --launch-count 1 \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section SchedulerStats --section WarpStateStats \

@@ -264,8 +264,13 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_down_tc(
 // gate_up at batch 64). mf4s_tile: tiles of ≤ 32 assignments (2 m16 tiles, the second skipped when ≤ 16),
 // 128 weight rows per block (8 warps × 16), k-slices of 64 (two scale blocks per row), and each thread keeps
 // the 16-byte code loads of the next TCS_D slices in flight in registers (TCS_D·16 B per thread).
-// Products are the same mma sequence per output element as mf4_tile (k ascending in steps of 16), so the
-// results equal the 128-tile kernels' bit for bit.
+// Operands are f16, not bf16 (v2): the codes become exact f16 (value·2^-14, fp4_word_f16x2: 11 integer
+// operations per 8 weights, where mf4_dequant16's table lookups went through shared memory and kept the
+// L1/shared pipe 80 % busy at batch 64), the block scale multiplies each block's partial products after the
+// mma (k16 steps never straddle a block), and the activations are rounded to f16 (11 significant bits, 8 times
+// finer than bf16; |x| < 65504: the normed hidden state and the clamped SwiGLU output). fp4_word_f16x2's pairs
+// put each group of 8 weights in the k order (0, 2, 4, 6, 1, 3, 5, 7), so the activations are stored in that
+// order too (f32_to_f16_perm8, and the gate_up epilogue for down's input).
 #define TCS_BM 32
 #define TCS_BK 64
 #define TCS_LDS 72  // shared row stride in bf16 (144 B): 8 ldmatrix rows fall in 8 distinct 16-B bank groups
@@ -295,13 +300,90 @@ DEVI void tcs_slice(const u16 *As, const u16 *Bs, float acc[2][2][4], int wn, in
     }
 }
 
+DEVI u16 f32_to_f16(float f) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+// Where element i of a row sits in the (0, 2, 4, 6, 1, 3, 5, 7)-per-8 order.
+DEVI int perm8_pos(int i) { return (i & ~7) | ((i & 1) << 2) | ((i & 7) >> 1); }
+
+// x [n] f32 -> y [n] f16 (round to nearest even) in the per-8 order (x0, x2, x4, x6, x1, x3, x5, x7) of
+// fp4_word_f16x2's pairs. n % 8 == 0. grid-stride.
+GPTOSS_KERNEL void f32_to_f16_perm8(const float *__restrict__ x, u16 *__restrict__ y, int n) {
+    const int stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; 8 * i < n; i += stride) {
+        const float4 a = ((const float4 *)x)[2 * i], b = ((const float4 *)x)[2 * i + 1];
+        ((uint4 *)y)[i] = make_uint4(f16x2_rn(a.x, a.z), f16x2_rn(b.x, b.z), f16x2_rn(a.y, a.w), f16x2_rn(b.y, b.w));
+    }
+}
+
+// acc[mt][nt] += A[32 rows] · B[16 cols of warp wn]ᵀ for one 64-wide k-slice of f16 operands: per 32-wide scale
+// block, two mmas into a zeroed partial, then acc += partial · scale of the column's block (Ss [2][128] f32,
+// 2^(s − 127)·2^14 per weight row of the block tile). mt = 1 only when `two`.
+DEVI void tcs_slice_f16(const u16 *As, const u16 *Bs, const float (*Ss)[128], float acc[2][2][4], int wn, int lane,
+                        bool two) {
+#pragma unroll
+    for (int blk = 0; blk < 2; blk++) {
+        float t[2][2][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+            for (int nt = 0; nt < 2; nt++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) t[mt][nt][j] = 0.f;
+#pragma unroll
+        for (int kk = 0; kk < 2; kk++) {
+            const int ks = 2 * blk + kk;
+            u32 a[2][4], b[2][2];
+            ldmatrix_x4(b[0][0], b[0][1], b[1][0], b[1][1],
+                        smem_addr(Bs + (wn * 16 + (lane & 7) + (lane >> 4) * 8) * TCS_LDS + ks * 16 + ((lane >> 3) & 1) * 8));
+            ldmatrix_x4(a[0][0], a[0][1], a[0][2], a[0][3], smem_addr(As + (lane & 15) * TCS_LDS + ks * 16 + (lane >> 4) * 8));
+            mma_f16(t[0][0], a[0][0], a[0][1], a[0][2], a[0][3], b[0][0], b[0][1]);
+            mma_f16(t[0][1], a[0][0], a[0][1], a[0][2], a[0][3], b[1][0], b[1][1]);
+            if (two) {
+                ldmatrix_x4(a[1][0], a[1][1], a[1][2], a[1][3],
+                            smem_addr(As + (16 + (lane & 15)) * TCS_LDS + ks * 16 + (lane >> 4) * 8));
+                mma_f16(t[1][0], a[1][0], a[1][1], a[1][2], a[1][3], b[0][0], b[0][1]);
+                mma_f16(t[1][1], a[1][0], a[1][1], a[1][2], a[1][3], b[1][0], b[1][1]);
+            }
+        }
+#pragma unroll
+        for (int nt = 0; nt < 2; nt++) {
+            const float2 sc = *(const float2 *)&Ss[blk][wn * 16 + nt * 8 + 2 * (lane & 3)];   // columns 2q, 2q + 1
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++) {
+                acc[mt][nt][0] = fmaf(t[mt][nt][0], sc.x, acc[mt][nt][0]);
+                acc[mt][nt][1] = fmaf(t[mt][nt][1], sc.y, acc[mt][nt][1]);
+                acc[mt][nt][2] = fmaf(t[mt][nt][2], sc.x, acc[mt][nt][2]);
+                acc[mt][nt][3] = fmaf(t[mt][nt][3], sc.y, acc[mt][nt][3]);
+            }
+        }
+    }
+}
+
+// Slice kt's weights for this thread (16 code bytes of one scale block, its E8M0 byte) into stage st: the four
+// code words as f16 pairs at the block's columns, the scale as 2^(s − 127)·2^14 (f32 bits (s + 14) << 23).
+DEVI void mf4s_stage(u16 *Bs, float (*Ss)[128], uint4 code, u32 sc, int brow, int bhalf, int boff) {
+    const u32 w[4] = {code.x, code.y, code.z, code.w};
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        u32 p[4];
+        fp4_word_f16x2(w[q], p);
+        *(uint4 *)&Bs[boff + 8 * q] = make_uint4(p[0], p[1], p[2], p[3]);
+    }
+    Ss[bhalf][brow] = __uint_as_float((sc + 14u) << 23);
+}
+
 // One tile of `count` ≤ 32 assignments of expert e: acc = A_rows · W_eᵀ for output columns n0 .. n0 + 127
-// (warp wn: columns n0 + 16·wn .. + 15). A rows, blocks, scales as mf4_tile. K % 64 == 0.
+// (warp wn: columns n0 + 16·wn .. + 15). A rows: row r of the tile is A[arow(r)] (f16 [·, K] in the per-8 order
+// of f32_to_f16_perm8), arow(r) = sorted[r] / adiv. blocks [E, N, K/32, 16] u8, scales [E, N, K/32] u8.
+// K % 64 == 0.
 DEVI void mf4s_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__ sorted, int count,
                     const u8 *__restrict__ blocks, const u8 *__restrict__ scales, int e, int N, int K, int n0,
-                    u16 (*As)[TCS_BM * TCS_LDS], u16 (*Bs)[128 * TCS_LDS], const float *lut, float acc[2][2][4]) {
+                    u16 (*As)[TCS_BM * TCS_LDS], u16 (*Bs)[128 * TCS_LDS], float (*Ss)[2][128], float acc[2][2][4]) {
     const int tid = threadIdx.x, lane = tid & 31, wn = tid >> 5;
-    // A: thread → row tid / 8 of the tile, 8 bf16 at column 8·(tid % 8) of the slice (one 16-B copy).
+    // A: thread → row tid / 8 of the tile, 8 f16 at column 8·(tid % 8) of the slice (one 16-B copy).
     const int arow = tid >> 3, acol = (tid & 7) * 8;
     const u16 *asrc = A + (i64)(arow < count ? sorted[arow] / adiv : 0) * K + acol;
     const int abytes = arow < count ? 16 : 0, aoff = arow * TCS_LDS + acol;
@@ -328,8 +410,7 @@ DEVI void mf4s_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__
             for (int j = 0; j < 4; j++) acc[mt][nt][j] = 0.f;
     cp_async16(smem_addr(&As[0][aoff]), asrc, abytes);
     cp_async_commit();
-    mf4_dequant16(&Bs[0][boff], make_uint2(code[0].x, code[0].y), sc[0], lut);
-    mf4_dequant16(&Bs[0][boff + 16], make_uint2(code[0].z, code[0].w), sc[0], lut);
+    mf4s_stage(Bs[0], Ss[0], code[0], sc[0], brow, bhalf, boff);
     if (TCS_D < KT) { code[0] = __ldg((const uint4 *)(bcodes + TCS_D * 32)); sc[0] = bscale[2 * TCS_D]; }
     for (int kt0 = 0; kt0 < KT; kt0 += TCS_D) {
 #pragma unroll
@@ -337,18 +418,17 @@ DEVI void mf4s_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__
             const int kt = kt0 + j;
             if (kt < KT) {   // block-uniform
                 cp_async_wait_all();
-                __syncthreads();  // slice kt's A landed and its B is dequantized; slice kt − 1's stage is free
+                __syncthreads();  // slice kt's A landed and its B is staged; slice kt − 1's stage is free
                 const bool more = kt + 1 < KT;
                 if (more) {
                     cp_async16(smem_addr(&As[(kt + 1) & 1][aoff]), asrc + (kt + 1) * TCS_BK, abytes);
                     cp_async_commit();
                 }
-                tcs_slice(As[kt & 1], Bs[kt & 1], acc, wn, lane, two);
+                tcs_slice_f16(As[kt & 1], Bs[kt & 1], Ss[kt & 1], acc, wn, lane, two);
                 if (more) {
                     // slice kt + 1 sits in ring slot (j + 1) % TCS_D; refill that slot with slice kt + 1 + TCS_D
                     const int r = (j + 1) % TCS_D;
-                    mf4_dequant16(&Bs[(kt + 1) & 1][boff], make_uint2(code[r].x, code[r].y), sc[r], lut);
-                    mf4_dequant16(&Bs[(kt + 1) & 1][boff + 16], make_uint2(code[r].z, code[r].w), sc[r], lut);
+                    mf4s_stage(Bs[(kt + 1) & 1], Ss[(kt + 1) & 1], code[r], sc[r], brow, bhalf, boff);
                     const int nk = kt + 1 + TCS_D;
                     if (nk < KT) { code[r] = __ldg((const uint4 *)(bcodes + nk * 32)); sc[r] = bscale[2 * nk]; }
                 }
@@ -357,22 +437,24 @@ DEVI void mf4s_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__
     }
 }
 
-// gate_up + clamped SwiGLU (bf16_mf4w_moe_gate_up_swiglu_tc's arithmetic) for tiles of ≤ 32 assignments
-// (f32_moe_group_many with tile = 32). grid (ceil(2I / 128), max_tiles), block 256. H % 64 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_gate_up_swiglu_tcs(
+#define TCS_MF4_SHARED                                      \
+    __shared__ __align__(16) u16 As[2][TCS_BM * TCS_LDS];   \
+    __shared__ __align__(16) u16 Bs[2][128 * TCS_LDS];      \
+    __shared__ __align__(16) float Ss[2][2][128];
+
+// gate_up + clamped SwiGLU (bf16_mf4w_moe_gate_up_swiglu_tc's epilogue) for tiles of ≤ 32 assignments
+// (f32_moe_group_many with tile = 32). z [T, H] f16 in the per-8 order (f32_to_f16_perm8); act [T·k, I] f16 in
+// the same order (down's input). grid (ceil(2I / 128), max_tiles), block 256. H % 64 == 0, I % 8 == 0.
+GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_gate_up_swiglu_tcs(
     const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
     const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
     const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit, float alpha) {
-    __shared__ __align__(16) u16 As[2][TCS_BM * TCS_LDS];
-    __shared__ __align__(16) u16 Bs[2][128 * TCS_LDS];
-    __shared__ float lut[16];
-    fp4_table_fill(lut);
-    __syncthreads();
+    TCS_MF4_SHARED
     if ((int)blockIdx.y >= *num_tiles) return;
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int N = 2 * I, n0 = blockIdx.x * 128;
     float acc[2][2][4];
-    mf4s_tile(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, Bs, lut, acc);
+    mf4s_tile(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, Bs, Ss, acc);
     const int lane = threadIdx.x & 31, wn = threadIdx.x >> 5;
 #pragma unroll
     for (int mt = 0; mt < 2; mt++)
@@ -390,27 +472,23 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_gate_up_swiglu_tcs(
                 gate = fminf(gate, limit);
                 up = fminf(fmaxf(up, -limit), limit);
                 const float glu = gate / (1.f + expf(-alpha * gate));
-                act[arow * I + c / 2] = f32_to_bf16(glu * (up + 1.f));
+                act[arow * I + perm8_pos(c / 2)] = f32_to_f16(glu * (up + 1.f));
             }
         }
 }
 
-// down (bf16_mf4w_moe_down_tc's arithmetic) for tiles of ≤ 32 assignments. grid (ceil(H / 128), max_tiles),
-// block 256. I % 64 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_down_tcs(
+// down (bf16_mf4w_moe_down_tc's epilogue) for tiles of ≤ 32 assignments. act [T·k, I] f16 in the per-8 order
+// (the gate_up above). grid (ceil(H / 128), max_tiles), block 256. I % 64 == 0.
+GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_down_tcs(
     const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
     const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
     const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I) {
-    __shared__ __align__(16) u16 As[2][TCS_BM * TCS_LDS];
-    __shared__ __align__(16) u16 Bs[2][128 * TCS_LDS];
-    __shared__ float lut[16];
-    fp4_table_fill(lut);
-    __syncthreads();
+    TCS_MF4_SHARED
     if ((int)blockIdx.y >= *num_tiles) return;
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int n0 = blockIdx.x * 128;
     float acc[2][2][4];
-    mf4s_tile(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, Bs, lut, acc);
+    mf4s_tile(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, Bs, Ss, acc);
     const int lane = threadIdx.x & 31, wn = threadIdx.x >> 5;
 #pragma unroll
     for (int mt = 0; mt < 2; mt++)
