@@ -6,7 +6,7 @@
 # (GPTOSS_PROFILE=1) of the decode steps at PROFILE_B for the first variant.
 # Carry a folder with {gptoss.xz, fixtures/, batch-scan.sh}. Prints a table last.
 # Env: VARIANTS="label:ENV=V+ENV2=V ..." (default one: "default:GPTOSS_X=0"), BATCHES="1 8 16 32 64 128 256",
-# PROFILE_B="64", SELFTEST="64,256", PROMPT=128, GEN=64.
+# PROFILE_B="64", SELFTEST="64,256", PROMPT=128, GEN=64, CHECKS=0 (skip the checks: timing-only variants).
 set -uo pipefail
 D="$(cd "$(dirname "$0")" && pwd)"; OUT="${OUT:-/tmp/gptoss-out}"; mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
@@ -19,12 +19,14 @@ pick() { python3 -c "import json,sys; d=json.load(open('$1')); print(' '.join(f'
 envs() { echo "${1#*:}" | tr '+' ' '; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 FIX="$D/fixtures"
+if [ "${CHECKS:-1}" = 1 ]; then
 if $BIN cuda-check $FIX/tiny-a $FIX/tiny-b $FIX/tiny-c > $OUT/fix.txt 2>&1; then row "fixtures (f32 path): ok"; else row "fixtures (f32 path): FAIL"; tail -5 $OUT/fix.txt; fi
 if $BIN cuda-check --tensor-core-rows 2 $FIX/tiny-a $FIX/tiny-b $FIX/tiny-c > $OUT/fix-tc.txt 2>&1; then row "fixtures (tensor cores from 2 rows): ok"; else row "fixtures (tensor cores): FAIL"; tail -8 $OUT/fix-tc.txt; fi
 $BIN cuda-check --tensor-core-selftest ${SELFTEST:-64,256} > $OUT/selftest.txt 2>&1; cat $OUT/selftest.txt
 while read -r l; do row "selftest: $l"; done < <(grep -E "moe" $OUT/selftest.txt)
+fi
 $BIN synth --preset 20b --output /dev/shm/m20b >/dev/null
-if timeout 200 $BIN cuda-check --tensor-core-rows 2 --vs-cpu /dev/shm/m20b --vs-cpu-tokens 8 --vs-cpu-steps 4 > $OUT/vs-cpu.txt 2>&1; then row "20b vs CPU: $(tail -1 $OUT/vs-cpu.txt)"; else row "20b vs CPU FAIL: $(tail -2 $OUT/vs-cpu.txt)"; fi
+[ "${CHECKS:-1}" = 1 ] && if timeout 200 $BIN cuda-check --tensor-core-rows 2 --vs-cpu /dev/shm/m20b --vs-cpu-tokens 8 --vs-cpu-steps 4 > $OUT/vs-cpu.txt 2>&1; then row "20b vs CPU: $(tail -1 $OUT/vs-cpu.txt)"; else row "20b vs CPU FAIL: $(tail -2 $OUT/vs-cpu.txt)"; fi
 for B in ${BATCHES:-1 8 16 32 64 128 256}; do
   for v in $VARIANTS; do
     n=${v%%:*}

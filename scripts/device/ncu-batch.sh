@@ -14,6 +14,7 @@ for k in ${KERNELS:-f16_mf4w_moe_gate_up_swiglu_tcs f16_mf4w_moe_down_tcs bf16_g
   echo "=== $k (batch ${B:-64})"
   timeout 150 $NCU --clock-control none -k $k --launch-skip ${SKIP:-60} --launch-count 1 \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section SchedulerStats --section WarpStateStats \
+    --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables --section InstructionStats --section ComputeWorkloadAnalysis \
     --metrics "${ST#,}" \
     $BIN bench --model /dev/shm/m20b --device cuda --batch ${B:-64} --prompt-tokens 16 --gen-tokens 8 --no-graphs --json > $OUT/ncu-$k.txt 2>&1
   grep -E "Duration|DRAM Throughput|Memory Throughput|Compute \(SM\)|Executed Ipc A|Issue Slots Busy|Achieved Occupancy|Theoretical Occupancy|Warp Cycles Per Issued|Registers Per|Block Limit|Eligible Warps|No Eligible|issue_stalled" $OUT/ncu-$k.txt | sed 's/smsp__average_warps_issue_stalled_//; s/_per_issue_active.ratio//' | head -45
