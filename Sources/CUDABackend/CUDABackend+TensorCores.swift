@@ -23,7 +23,7 @@ extension CUDABackend {
 
     /// Assignments per expert tile of the tensor-core expert GEMMs (the kernels' block M).
     static let tcTileRows = 128
-    /// Assignments per tile of the small-tile expert GEMMs (f16_mf4w_moe_*_tcs, decode batches).
+    /// Assignments per tile of the small-tile expert GEMMs (f16_mf4w_moe_*_tcr, decode batches).
     static let tcsTileRows = 32
     /// Steps of at most this many rows run the experts in tiles of tcsTileRows (an expert then gets
     /// ≈ rows·k/E assignments, so few tiles re-read its weights): GPTOSS_TCS_MAX_ROWS, 0 = never.
@@ -34,9 +34,9 @@ extension CUDABackend {
         return 256
     }()
     /// The expert tile for a tensor-core step of `rows` rows: tcsTileRows up to `maxSmallRows` rows when the
-    /// small-tile kernels fit (their k-slices are 64 wide: hidden and intermediate sizes % 64 == 0), else tcTileRows.
+    /// small-tile kernels fit (whole 32-wide scale blocks: hidden and intermediate sizes % 32 == 0), else tcTileRows.
     static func moeTileRows(rows: Int, hidden: Int, intermediate: Int, maxSmallRows: Int = tcsMaxRows) -> Int {
-        rows <= maxSmallRows && hidden % 64 == 0 && intermediate % 64 == 0 ? tcsTileRows : tcTileRows
+        rows <= maxSmallRows && hidden % 32 == 0 && intermediate % 32 == 0 ? tcsTileRows : tcTileRows
     }
     func moeTileRows(rows: Int) -> Int { Self.moeTileRows(rows: rows, hidden: H, intermediate: I) }
     /// Query positions per attention tile (tc_attention.cu TA_BQ).
@@ -142,11 +142,11 @@ extension CUDABackend {
         } else {
             try toBF16(a.pointer, count: T * H)
         }
-        try device.launch(small ? "f16_mf4w_moe_gate_up_swiglu_tcs" : "bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+        try device.launch(small ? "f16_mf4w_moe_gate_up_swiglu_tcr" : "bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
                           [.ptr(xBF.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(actBF.pointer),
                            .int(H), .int(I), .int(K), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-        try device.launch(small ? "f16_mf4w_moe_down_tcs" : "bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+        try device.launch(small ? "f16_mf4w_moe_down_tcr" : "bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
                           [.ptr(actBF.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(ye.pointer),
                            .int(H), .int(I)])

@@ -95,7 +95,7 @@ public enum TensorCoreSelfTest {
             let idx = try zeros(4 * T * K), wts = try zeros(4 * T * K), sorted = try zeros(4 * T * K)
             let tiles = try zeros(4 * 3 * maxTiles), nt = try zeros(4)
             let act = try zeros(4 * T * K * I), actb = try zeros(2 * T * K * I)
-            let ye0 = try zeros(4 * T * K * H), ye1 = try zeros(4 * T * K * H), ye2 = try zeros(4 * T * K * H)
+            let ye0 = try zeros(4 * T * K * H), ye1 = try zeros(4 * T * K * H), ye3 = try zeros(4 * T * K * H)
             func route(_ tile: Int) throws {
                 try dev.launch("f32_moe_route", grid: (1, 1, 1), block: 1024,
                                [.ptr(logits.pointer), .int(T), .int(E), .int(K), .int(tile), .ptr(idx.pointer), .ptr(wts.pointer),
@@ -123,21 +123,21 @@ public enum TensorCoreSelfTest {
             let fl = 2.0 * Double(T * K) * Double(3 * H * I)
             let y0 = try f32(ye0, T * K * H), y1 = try f32(ye1, T * K * H)
             rows.append(.init(name: "moe gate_up+down \(T) tok", relErr: relErr(y1, y0), f32Ms: t0, tcMs: t1, tflops: fl / (t1 * 1e9)))
-            // The small-tile kernels (tiles of 32 assignments, f16 operands: activations in f32_to_f16_perm8's order).
-            if H % 64 == 0 && I % 64 == 0 {
+            // The decode-batch kernels (tiles of 32 assignments, f16 operands: activations in f32_to_f16_perm8's order).
+            if H % 32 == 0 && I % 32 == 0 {
                 try route(32)
-                let t2 = try dev.time {
+                let t3 = try dev.time {
                     try dev.launch("f32_to_f16_perm8", grid: (528, 1, 1), block: 256, [.ptr(a.pointer), .ptr(ab.pointer), .int(T * H)])
-                    try dev.launch("f16_mf4w_moe_gate_up_swiglu_tcs", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+                    try dev.launch("f16_mf4w_moe_gate_up_swiglu_tcr", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
                                    [.ptr(ab.pointer), .ptr(guB.pointer), .ptr(guS.pointer), .ptr(guBias.pointer), .ptr(sorted.pointer),
                                     .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(actb.pointer), .int(H), .int(I), .int(K), .f32(7), .f32(1.702)])
-                    try dev.launch("f16_mf4w_moe_down_tcs", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+                    try dev.launch("f16_mf4w_moe_down_tcr", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
                                    [.ptr(actb.pointer), .ptr(dB.pointer), .ptr(dS.pointer), .ptr(dBias.pointer), .ptr(sorted.pointer),
-                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ye2.pointer), .int(H), .int(I)])
+                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ye3.pointer), .int(H), .int(I)])
                 }
-                let y2 = try f32(ye2, T * K * H)
-                rows.append(.init(name: "moe small tiles (f16) \(T) tok", relErr: relErr(y2, y0),
-                                  f32Ms: t0, tcMs: t2, tflops: fl / (t2 * 1e9)))
+                let y3 = try f32(ye3, T * K * H)
+                rows.append(.init(name: "moe small tiles (f16, tcr) \(T) tok", relErr: relErr(y3, y0),
+                                  f32Ms: t0, tcMs: t3, tflops: fl / (t3 * 1e9)))
             }
         }
         // 3. Attention over a KV cache of T positions (slot 0), one sequence, causal and window 128.

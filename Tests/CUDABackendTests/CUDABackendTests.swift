@@ -100,20 +100,22 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertTrue(KernelSources.headers.contains { $0.name == "tensor_core.h" })
         for k in ["f32_to_bf16", "bf16_gemm_tc", "bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc",
                   "f32_moe_topk_many", "f32_moe_group_many", "bf16_attention_sinks_tc",
-                  "f16_mf4w_moe_gate_up_swiglu_tcs", "f16_mf4w_moe_down_tcs", "f32_to_f16_perm8", "bf16_gemm_tcs",
+                  "f32_to_f16_perm8", "f16_mf4w_moe_gate_up_swiglu_tcr",
+                  "f16_mf4w_moe_down_tcr", "bf16_gemm_tcs",
                   "bf16_gemm_tcs_reduce"] {
             XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)(") || text.contains("GPTOSS_KERNEL void __launch_bounds__(256) \(k)("), k)
         }
     }
 
     /// Decode batches take the small expert tiles (32 assignments) up to the row limit, prefill-sized steps and
-    /// shapes whose hidden or intermediate size is not a multiple of 64 (the small kernels' k-slice) the 128 tiles.
+    /// shapes whose hidden or intermediate size is not a multiple of 32 (a scale block) the 128 tiles.
     func testExpertTileChoice() {
         XCTAssertEqual(CUDABackend.tcsTileRows, 32)
         XCTAssertEqual(CUDABackend.moeTileRows(rows: 64, hidden: 2880, intermediate: 2880, maxSmallRows: 256), 32)
         XCTAssertEqual(CUDABackend.moeTileRows(rows: 256, hidden: 2880, intermediate: 2880, maxSmallRows: 256), 32)
         XCTAssertEqual(CUDABackend.moeTileRows(rows: 257, hidden: 2880, intermediate: 2880, maxSmallRows: 256), 128)
-        XCTAssertEqual(CUDABackend.moeTileRows(rows: 64, hidden: 128, intermediate: 96, maxSmallRows: 256), 128)
+        XCTAssertEqual(CUDABackend.moeTileRows(rows: 64, hidden: 128, intermediate: 96, maxSmallRows: 256), 32)
+        XCTAssertEqual(CUDABackend.moeTileRows(rows: 64, hidden: 128, intermediate: 80, maxSmallRows: 256), 128)
         XCTAssertEqual(CUDABackend.moeTileRows(rows: 64, hidden: 2880, intermediate: 2880, maxSmallRows: 0), 128)
     }
 

@@ -257,26 +257,17 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_down_tc(
         }
 }
 
-// ---- MXFP4 experts, small tiles (decode batches) ------------------------------------------------------
-// mf4_tile's tile of 128 assignments is sized for prefill: at a decode batch of 64 sequences an expert gets
-// ≈ 8 assignments, so 15/16 of the mmas multiply zero rows, and each thread keeps one 8-byte weight load in
-// flight (2 KB per block), far below what the memory system needs (0.43 TB/s measured on an H100 for
-// gate_up at batch 64). mf4s_tile: tiles of ≤ 32 assignments (2 m16 tiles, the second skipped when ≤ 16),
-// 128 weight rows per block (8 warps × 16), k-slices of 64 (two scale blocks per row), and each thread keeps
-// the 16-byte code loads of the next TCS_D slices in flight in registers (TCS_D·16 B per thread).
-// Operands are f16, not bf16 (v2): the codes become exact f16 (value·2^-14, fp4_word_f16x2: 11 integer
-// operations per 8 weights, where mf4_dequant16's table lookups went through shared memory and kept the
-// L1/shared pipe 80 % busy at batch 64), the block scale multiplies each block's partial products after the
-// mma (k16 steps never straddle a block), and the activations are rounded to f16 (11 significant bits, 8 times
-// finer than bf16; |x| < 65504: the normed hidden state and the clamped SwiGLU output). fp4_word_f16x2's pairs
-// put each group of 8 weights in the k order (0, 2, 4, 6, 1, 3, 5, 7), so the activations are stored in that
-// order too (f32_to_f16_perm8, and the gate_up epilogue for down's input).
+// ---- decode batches (steps of ≤ 256 rows, one position per sequence) -----------------------------------
+// The 128 × 128 tiles above are sized for prefill. At a decode batch of 64 sequences an expert gets ≈ 8
+// assignments, so mf4_tile multiplies 15/16 empty rows and keeps one 8-byte weight load in flight per thread
+// (gate_up at 0.43 TB/s on an H100), and bf16_gemm_tc gives QKV 40 blocks. Below: the dense products in 32-row
+// tiles with split K (bf16_gemm_tcs), and the MXFP4 experts in tiles of ≤ 32 assignments with the weights as the
+// mma's A operand straight from registers (f16_mf4w_moe_*_tcr). docs/perf-notes.md "Batched decode on the GPU"
+// has each step's measurements, including the shared-memory versions of the small expert tiles they replaced
+// (git history at 755508e).
 #define TCS_BM 32
 #define TCS_BK 64
 #define TCS_LDS 72  // shared row stride in bf16 (144 B): 8 ldmatrix rows fall in 8 distinct 16-B bank groups
-#ifndef TCS_D
-#define TCS_D 4     // weight slices in flight per thread (an NVRTC define may change it for measurements)
-#endif
 #ifndef TCS_NS
 #define TCS_NS 4    // bf16_gemm_tcs: cp.async stages (TCS_NS − 1 slices in flight)
 #endif
@@ -318,192 +309,150 @@ GPTOSS_KERNEL void f32_to_f16_perm8(const float *__restrict__ x, u16 *__restrict
     }
 }
 
-// acc[mt][nt] += A[32 rows] · B[16 cols of warp wn]ᵀ for one 64-wide k-slice of f16 operands: per 32-wide scale
-// block, two mmas into a zeroed partial, then acc += partial · scale of the column's block (Ss [2][128] f32,
-// 2^(s − 127)·2^14 per weight row of the block tile). mt = 1 only when `two`.
-DEVI void tcs_slice_f16(const u16 *As, const u16 *Bs, const float (*Ss)[128], float acc[2][2][4], int wn, int lane,
-                        bool two) {
-#pragma unroll
-    for (int blk = 0; blk < 2; blk++) {
-        float t[2][2][4];
-#pragma unroll
-        for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-            for (int nt = 0; nt < 2; nt++)
-#pragma unroll
-                for (int j = 0; j < 4; j++) t[mt][nt][j] = 0.f;
-#pragma unroll
-        for (int kk = 0; kk < 2; kk++) {
-            const int ks = 2 * blk + kk;
-            u32 a[2][4], b[2][2];
-            ldmatrix_x4(b[0][0], b[0][1], b[1][0], b[1][1],
-                        smem_addr(Bs + (wn * 16 + (lane & 7) + (lane >> 4) * 8) * TCS_LDS + ks * 16 + ((lane >> 3) & 1) * 8));
-            ldmatrix_x4(a[0][0], a[0][1], a[0][2], a[0][3], smem_addr(As + (lane & 15) * TCS_LDS + ks * 16 + (lane >> 4) * 8));
-            mma_f16(t[0][0], a[0][0], a[0][1], a[0][2], a[0][3], b[0][0], b[0][1]);
-            mma_f16(t[0][1], a[0][0], a[0][1], a[0][2], a[0][3], b[1][0], b[1][1]);
-            if (two) {
-                ldmatrix_x4(a[1][0], a[1][1], a[1][2], a[1][3],
-                            smem_addr(As + (16 + (lane & 15)) * TCS_LDS + ks * 16 + (lane >> 4) * 8));
-                mma_f16(t[1][0], a[1][0], a[1][1], a[1][2], a[1][3], b[0][0], b[0][1]);
-                mma_f16(t[1][1], a[1][0], a[1][1], a[1][2], a[1][3], b[1][0], b[1][1]);
-            }
-        }
-#pragma unroll
-        for (int nt = 0; nt < 2; nt++) {
-            const float2 sc = *(const float2 *)&Ss[blk][wn * 16 + nt * 8 + 2 * (lane & 3)];   // columns 2q, 2q + 1
-#pragma unroll
-            for (int mt = 0; mt < 2; mt++) {
-                acc[mt][nt][0] = fmaf(t[mt][nt][0], sc.x, acc[mt][nt][0]);
-                acc[mt][nt][1] = fmaf(t[mt][nt][1], sc.y, acc[mt][nt][1]);
-                acc[mt][nt][2] = fmaf(t[mt][nt][2], sc.x, acc[mt][nt][2]);
-                acc[mt][nt][3] = fmaf(t[mt][nt][3], sc.y, acc[mt][nt][3]);
-            }
-        }
-    }
-}
+// MXFP4 experts for decode batches. Operands are f16: the codes become exact f16 (value·2^-14, fp4_word_f16x2:
+// 11 integer operations per 8 weights), each 32-wide block's partial products are scaled after its mmas, and the
+// activations are rounded to f16 (11 significant bits, 8 times finer than the prefill path's bf16; |x| < 65504:
+// the normed hidden state and the clamped SwiGLU output). The weights are the mma's A operand (m16 = 16 weight
+// rows per warp), loaded by each lane as 4-byte code words: the quad of lanes q = 0..3 of row g reads word q of one 32-wide scale block, so each k16 mma step stays
+// inside one block (fp4_word_f16x2's pairs p0, p1 feed the first mma, p2, p3 the second) and the block scale
+// multiplies the two mmas' partials. The tokens are the n8 columns (B operand): their f16 activations, in the
+// per-8 order of fp4_word_f16x2 (f32_to_f16_perm8), are staged per 256-wide k chunk (double-buffered cp.async);
+// lane (g, q) reads token g's 16 bytes of group 4·block + q with one LDS.128 per block. Each warp keeps TCR_P
+// blocks of its rows' code words and scales in flight in registers. No shared-memory weights, one barrier pair
+// per 8 blocks.
+#define TCR_TT 32      // assignments per tile at most (four n8 column tiles)
+#define TCR_KC 256     // activation chunk (k) staged per barrier pair: 8 scale blocks
+#define TCR_P 8        // weight blocks in flight per warp (= blocks per chunk)
+#define TCR_LDA 288    // staged activation row stride in f16 (576 B ≡ 64 mod 128: the 8 lanes of an LDS.128 phase, rows g and g + 1, hit 8 bank groups)
 
-// Slice kt's weights for this thread (16 code bytes of one scale block, its E8M0 byte) into stage st: the four
-// code words as f16 pairs at the block's columns, the scale as 2^(s − 127)·2^14 (f32 bits (s + 14) << 23).
-DEVI void mf4s_stage(u16 *Bs, float (*Ss)[128], uint4 code, u32 sc, int brow, int bhalf, int boff) {
-    const u32 w[4] = {code.x, code.y, code.z, code.w};
-#pragma unroll
-    for (int q = 0; q < 4; q++) {
-        u32 p[4];
-        fp4_word_f16x2(w[q], p);
-        *(uint4 *)&Bs[boff + 8 * q] = make_uint4(p[0], p[1], p[2], p[3]);
-    }
-    Ss[bhalf][brow] = __uint_as_float((sc + 14u) << 23);
-}
+struct TcrRing { u32 w0[TCR_P], w1[TCR_P], s0[TCR_P], s1[TCR_P]; };
 
-// One tile of `count` ≤ 32 assignments of expert e: acc = A_rows · W_eᵀ for output columns n0 .. n0 + 127
-// (warp wn: columns n0 + 16·wn .. + 15). A rows: row r of the tile is A[arow(r)] (f16 [·, K] in the per-8 order
-// of f32_to_f16_perm8), arow(r) = sorted[r] / adiv. blocks [E, N, K/32, 16] u8, scales [E, N, K/32] u8.
-// K % 64 == 0.
-DEVI void mf4s_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__ sorted, int count,
+// Code word q and scale of block b for rows r0 (g) and r1 (g + 8) into ring slot j; zeros past the row's end.
+#define TCR_LOAD(ring, j, b)                                                                          \
+    do {                                                                                              \
+        const bool on_ = (b) < NB;                                                                    \
+        ring.w0[j] = on_ ? __ldg((const u32 *)(c0 + 16 * (b) + 4 * q)) : 0u;                          \
+        ring.w1[j] = on_ ? __ldg((const u32 *)(c1 + 16 * (b) + 4 * q)) : 0u;                          \
+        ring.s0[j] = on_ ? (u32)__ldg(sp0 + (b)) : 0u;                                                \
+        ring.s1[j] = on_ ? (u32)__ldg(sp1 + (b)) : 0u;                                                \
+    } while (0)
+
+// acc[nt][·] = W_e[rows n0 + 16·warp + (g, g + 8)] · A[tokens 8·nt + (2q, 2q + 1)] for the tile's `count` ≤ 32
+// assignments (token j's activation row: sorted[j] / adiv, f16 [·, K] in the per-8 order). K % 32 == 0 (the
+// last chunk's columns past K stage zeros).
+DEVI void mf4r_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__ sorted, int count,
                     const u8 *__restrict__ blocks, const u8 *__restrict__ scales, int e, int N, int K, int n0,
-                    u16 (*As)[TCS_BM * TCS_LDS], u16 (*Bs)[128 * TCS_LDS], float (*Ss)[2][128], float acc[2][2][4]) {
-    const int tid = threadIdx.x, lane = tid & 31, wn = tid >> 5;
-    // A: thread → row tid / 8 of the tile, 8 f16 at column 8·(tid % 8) of the slice (one 16-B copy).
-    const int arow = tid >> 3, acol = (tid & 7) * 8;
-    const u16 *asrc = A + (i64)(arow < count ? sorted[arow] / adiv : 0) * K + acol;
-    const int abytes = arow < count ? 16 : 0, aoff = arow * TCS_LDS + acol;
-    // B: thread → weight row n0 + tid / 2, scale block tid % 2 of the slice (16 code bytes, 1 scale).
-    const int brow = tid >> 1, bhalf = tid & 1;
-    const i64 wrow = (i64)e * N + min(n0 + brow, N - 1);
-    const u8 *bcodes = blocks + wrow * (K / 2) + bhalf * 16;
-    const u8 *bscale = scales + wrow * (K / 32) + bhalf;
-    const int boff = brow * TCS_LDS + bhalf * 32;
-    const int KT = K / TCS_BK;
-    const bool two = count > 16;
-    uint4 code[TCS_D];
-    u32 sc[TCS_D];
+                    u16 (*As)[TCR_TT * TCR_LDA], float acc[4][4]) {
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, q = lane & 3;
+    const int NB = K / 32, NC = (K + TCR_KC - 1) / TCR_KC, ntiles = (count + 7) >> 3;
+    const i64 r0 = (i64)e * N + min(n0 + warp * 16 + g, N - 1), r1 = (i64)e * N + min(n0 + warp * 16 + g + 8, N - 1);
+    const u8 *c0 = blocks + r0 * (K / 2), *c1 = blocks + r1 * (K / 2);
+    const u8 *sp0 = scales + r0 * NB, *sp1 = scales + r1 * NB;
+    // Activation staging: 16-byte pieces (row, piece) of the chunk, rows < 8·ntiles; rows ≥ count read as zero.
+    auto stage = [&](int c) {
+        if (c < NC) {
+            const int pieces = 8 * ntiles * (TCR_KC / 8);
+            for (int i = tid; i < pieces; i += 256) {
+                const int row = i / (TCR_KC / 8), col = (i % (TCR_KC / 8)) * 8, k = c * TCR_KC + col;
+                const bool on = row < count && k < K;
+                const u16 *src = A + (i64)(on ? sorted[row] / adiv : 0) * K + (on ? k : 0);
+                cp_async16(smem_addr(&As[c & 1][row * TCR_LDA + col]), src, on ? 16 : 0);
+            }
+        }
+        cp_async_commit();
+    };
 #pragma unroll
-    for (int j = 0; j < TCS_D; j++) {
-        code[j] = j < KT ? __ldg((const uint4 *)(bcodes + j * 32)) : make_uint4(0u, 0u, 0u, 0u);
-        sc[j] = j < KT ? (u32)bscale[2 * j] : 0u;
-    }
+    for (int nt = 0; nt < 4; nt++)
 #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
+        for (int j = 0; j < 4; j++) acc[nt][j] = 0.f;
+    TcrRing ring;
 #pragma unroll
-        for (int nt = 0; nt < 2; nt++)
+    for (int j = 0; j < TCR_P; j++) TCR_LOAD(ring, j, j);
+    stage(0);
+    stage(1);
+    for (int c = 0; c < NC; c++) {
+        cp_async_wait_group<1>();
+        __syncthreads();   // chunk c staged by every thread
+        const u16 *as = As[c & 1];
 #pragma unroll
-            for (int j = 0; j < 4; j++) acc[mt][nt][j] = 0.f;
-    cp_async16(smem_addr(&As[0][aoff]), asrc, abytes);
-    cp_async_commit();
-    mf4s_stage(Bs[0], Ss[0], code[0], sc[0], brow, bhalf, boff);
-    if (TCS_D < KT) { code[0] = __ldg((const uint4 *)(bcodes + TCS_D * 32)); sc[0] = bscale[2 * TCS_D]; }
-    for (int kt0 = 0; kt0 < KT; kt0 += TCS_D) {
+        for (int j = 0; j < TCR_P; j++) {
+            const int b = c * TCR_P + j;
+            if (b < NB) {   // warp-uniform
+                u32 p0[4], p1[4];
+                fp4_word_f16x2(ring.w0[j], p0);
+                fp4_word_f16x2(ring.w1[j], p1);
+                const float s0 = __uint_as_float((ring.s0[j] + 14u) << 23), s1 = __uint_as_float((ring.s1[j] + 14u) << 23);
+                TCR_LOAD(ring, j, b + TCR_P);
 #pragma unroll
-        for (int j = 0; j < TCS_D; j++) {
-            const int kt = kt0 + j;
-            if (kt < KT) {   // block-uniform
-                cp_async_wait_all();
-                __syncthreads();  // slice kt's A landed and its B is staged; slice kt − 1's stage is free
-                const bool more = kt + 1 < KT;
-                if (more) {
-                    cp_async16(smem_addr(&As[(kt + 1) & 1][aoff]), asrc + (kt + 1) * TCS_BK, abytes);
-                    cp_async_commit();
-                }
-                tcs_slice_f16(As[kt & 1], Bs[kt & 1], Ss[kt & 1], acc, wn, lane, two);
-                if (more) {
-                    // slice kt + 1 sits in ring slot (j + 1) % TCS_D; refill that slot with slice kt + 1 + TCS_D
-                    const int r = (j + 1) % TCS_D;
-                    mf4s_stage(Bs[(kt + 1) & 1], Ss[(kt + 1) & 1], code[r], sc[r], brow, bhalf, boff);
-                    const int nk = kt + 1 + TCS_D;
-                    if (nk < KT) { code[r] = __ldg((const uint4 *)(bcodes + nk * 32)); sc[r] = bscale[2 * nk]; }
+                for (int nt = 0; nt < 4; nt++) {
+                    if (nt < ntiles) {   // warp-uniform
+                        const uint4 x = *(const uint4 *)&as[(nt * 8 + g) * TCR_LDA + j * 32 + q * 8];
+                        float t[4] = {0.f, 0.f, 0.f, 0.f};
+                        mma_f16(t, p0[0], p1[0], p0[1], p1[1], x.x, x.y);
+                        mma_f16(t, p0[2], p1[2], p0[3], p1[3], x.z, x.w);
+                        acc[nt][0] = fmaf(t[0], s0, acc[nt][0]);
+                        acc[nt][1] = fmaf(t[1], s0, acc[nt][1]);
+                        acc[nt][2] = fmaf(t[2], s1, acc[nt][2]);
+                        acc[nt][3] = fmaf(t[3], s1, acc[nt][3]);
+                    }
                 }
             }
         }
+        __syncthreads();   // everyone is done with buffer c & 1
+        stage(c + 2);
     }
+    cp_async_wait_group<0>();
 }
 
-#define TCS_MF4_SHARED                                      \
-    __shared__ __align__(16) u16 As[2][TCS_BM * TCS_LDS];   \
-    __shared__ __align__(16) u16 Bs[2][128 * TCS_LDS];      \
-    __shared__ __align__(16) float Ss[2][2][128];
-
-// gate_up + clamped SwiGLU (bf16_mf4w_moe_gate_up_swiglu_tc's epilogue) for tiles of ≤ 32 assignments
-// (f32_moe_group_many with tile = 32). z [T, H] f16 in the per-8 order (f32_to_f16_perm8); act [T·k, I] f16 in
-// the same order (down's input). grid (ceil(2I / 128), max_tiles), block 256. H % 64 == 0, I % 8 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_gate_up_swiglu_tcs(
+// gate_up + clamped SwiGLU for tiles of ≤ 32 assignments (f32_moe_group_many with tile = 32): rows 2i (gate)
+// and 2i + 1 (up) sit in lanes g and g + 1 (even g), paired by a shuffle. z [T, H] and act [T·k, I] f16 in the
+// per-8 order. grid (ceil(2I / 128), max_tiles), block 256. H % 32 == 0, I % 8 == 0.
+GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_gate_up_swiglu_tcr(
     const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
     const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
     const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit, float alpha) {
-    TCS_MF4_SHARED
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
     if ((int)blockIdx.y >= *num_tiles) return;
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int N = 2 * I, n0 = blockIdx.x * 128;
-    float acc[2][2][4];
-    mf4s_tile(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, Bs, Ss, acc);
-    const int lane = threadIdx.x & 31, wn = threadIdx.x >> 5;
+    float acc[4][4];
+    mf4r_tile(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, acc);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
 #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
+    for (int nt = 0; nt < 4; nt++)
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const int r = mt * 16 + (lane >> 2) + h * 8;
-            if (r >= count) continue;
-            const i64 arow = sorted[start + r];
-#pragma unroll
-            for (int nt = 0; nt < 2; nt++) {
-                const int c = n0 + wn * 16 + nt * 8 + (lane & 3) * 2;  // even: gate, c + 1: up
-                if (c >= N) continue;
-                float gate = acc[mt][nt][2 * h] + bf16_to_f32(bias[(i64)e * N + c]);
-                float up = acc[mt][nt][2 * h + 1] + bf16_to_f32(bias[(i64)e * N + c + 1]);
-                gate = fminf(gate, limit);
-                up = fminf(fmaxf(up, -limit), limit);
-                const float glu = gate / (1.f + expf(-alpha * gate));
-                act[arow * I + perm8_pos(c / 2)] = f32_to_f16(glu * (up + 1.f));
-            }
+        for (int j = 0; j < 4; j++) {
+            const float other = __shfl_xor_sync(0xffffffffu, acc[nt][j], 4);   // row g ^ 1
+            const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = nt * 8 + 2 * q + (j & 1);
+            if ((g & 1) || row >= N || tok >= count) continue;
+            float gate = acc[nt][j] + bf16_to_f32(bias[(i64)e * N + row]);
+            float up = other + bf16_to_f32(bias[(i64)e * N + row + 1]);
+            gate = fminf(gate, limit);
+            up = fminf(fmaxf(up, -limit), limit);
+            const float glu = gate / (1.f + expf(-alpha * gate));
+            act[(i64)sorted[start + tok] * I + perm8_pos(row / 2)] = f32_to_f16(glu * (up + 1.f));
         }
 }
 
-// down (bf16_mf4w_moe_down_tc's epilogue) for tiles of ≤ 32 assignments. act [T·k, I] f16 in the per-8 order
-// (the gate_up above). grid (ceil(H / 128), max_tiles), block 256. I % 64 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_down_tcs(
+// down for tiles of ≤ 32 assignments: y[a, :] = W2_e·act[a] + b2_e. act [T·k, I] f16 in the per-8 order.
+// grid (ceil(H / 128), max_tiles), block 256. I % 32 == 0.
+GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_down_tcr(
     const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
     const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
     const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I) {
-    TCS_MF4_SHARED
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
     if ((int)blockIdx.y >= *num_tiles) return;
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int n0 = blockIdx.x * 128;
-    float acc[2][2][4];
-    mf4s_tile(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, Bs, Ss, acc);
-    const int lane = threadIdx.x & 31, wn = threadIdx.x >> 5;
+    float acc[4][4];
+    mf4r_tile(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, acc);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
 #pragma unroll
-    for (int mt = 0; mt < 2; mt++)
+    for (int nt = 0; nt < 4; nt++)
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const int r = mt * 16 + (lane >> 2) + h * 8;
-            if (r >= count) continue;
-            const i64 arow = sorted[start + r];
-#pragma unroll
-            for (int nt = 0; nt < 2; nt++)
-#pragma unroll
-                for (int j = 0; j < 2; j++) {
-                    const int c = n0 + wn * 16 + nt * 8 + (lane & 3) * 2 + j;
-                    if (c < H) y[arow * H + c] = acc[mt][nt][2 * h + j] + bf16_to_f32(bias[(i64)e * H + c]);
-                }
+        for (int j = 0; j < 4; j++) {
+            const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = nt * 8 + 2 * q + (j & 1);
+            if (row < H && tok < count) y[(i64)sorted[start + tok] * H + row] = acc[nt][j] + bf16_to_f32(bias[(i64)e * H + row]);
         }
 }
 
