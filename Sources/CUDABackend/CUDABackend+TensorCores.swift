@@ -1,7 +1,10 @@
 // CUDABackend+TensorCores: the many-token path (prefill chunks, large decode batches). Steps with at
-// least `tensorCoreMinRows` rows run QKV, o_proj, lm_head, the MXFP4 experts and attention on bf16
-// tensor cores (kernels/tc_gemm.cu, kernels/tc_attention.cu): activations are rounded to bf16 for the
-// mma's A operand, MXFP4 weights are dequantized to bf16 exactly, accumulation stays f32. The router
+// least `tensorCoreMinRows` rows run QKV, o_proj, lm_head, the MXFP4 experts and attention on tensor
+// cores (kernels/tc_gemm.cu, kernels/tc_attention.cu), accumulating in f32: the dense products and
+// attention with bf16 activations and weights; the experts with bf16 activations and MXFP4 weights
+// dequantized to bf16 exactly (128-assignment tiles), or, in steps of ≤ tcsMaxRows rows (decode
+// batches), with f16 activations and exact f16 codes scaled per block after the mma (tcr tiles, 8 times
+// finer). Steps of ≤ 128 rows take the 32-row dense tiles with split K (bf16_gemm_tcs). The router
 // stays on the exact f32 kernel so expert choice matches the CPU except at true near-ties.
 // Numerics: logits differ from the f32 path by ~1e-2 of max|logit| (stated tolerance in cuda-check).
 import Foundation
