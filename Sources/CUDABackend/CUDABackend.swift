@@ -53,6 +53,8 @@ public final class CUDABackend: Backend {
     let hn, logits, argV, argI, tokensOut: DeviceBuffer
     let xBF: DeviceBuffer                    // [tMax, max(H, qDim)] bf16: tensor-core A operand
     let denseSplit: DeviceBuffer             // [tcsSplitFloats] f32: bf16_gemm_tcs split-K partials [S, M, N]
+    let xHL: DeviceBuffer                    // [2·hlMaxRows, H] f16: small-batch experts' input, high/low rows
+    let actHL: DeviceBuffer                  // [2·hlMaxRows·K, I] f16: their SwiGLU output, high/low rows
     let actBF: DeviceBuffer                  // [tMax·K, I] bf16: expert activations (tensor-core path)
     let qTiles: DeviceBuffer                 // [tMax, 2] i32: attention query tiles (first row, rows)
     let routeCounts: DeviceBuffer            // [E] i32: assignments per expert (many-token routing)
@@ -101,7 +103,7 @@ public final class CUDABackend: Backend {
             + tMax * K * I + tMax * K * H + splitRows * nH * maxSplit * (d + 2) + lrMax * H + lrMax * V
             + 2 * bMax * argmaxChunks + bMax + 3 * tMax + lrMax + bMax + 2 * tMax)
             + 2 * (tMax * max(H, qDim) + tMax * K * I) + GPUSampling.Scratch.bytes(sequences: bMax, vocab: V)
-            + 4 * Self.tcsSplitFloats
+            + 4 * Self.tcsSplitFloats + 2 * 2 * Self.hlMaxRows * (H + K * I)
         let weightBytes = w.checkpoint.totalTensorBytes
         let need = weightBytes + kvBytes + actBytes + (256 << 20)
         let free = try dev.memoryInfo().free
@@ -140,6 +142,8 @@ public final class CUDABackend: Backend {
         tokensOut = try f32(bMax, "sampled tokens")
         xBF = try dev.alloc(2 * tMax * max(H, qDim), what: "bf16 activations")
         denseSplit = try f32(Self.tcsSplitFloats, "dense split-K partials")
+        xHL = try dev.alloc(2 * 2 * Self.hlMaxRows * H, what: "f16 high/low expert inputs")
+        actHL = try dev.alloc(2 * 2 * Self.hlMaxRows * K * I, what: "f16 high/low expert activations")
         actBF = try dev.alloc(2 * tMax * K * I, what: "bf16 expert activations")
         qTiles = try f32(2 * tMax, "attention query tiles")
         routeCounts = try f32(E, "expert counts")
@@ -303,7 +307,8 @@ public final class CUDABackend: Backend {
         _ = (mmKernel, mmTB)
         let eps = Float(c.rmsNormEps)
         let tc = usesTensorCores(rows: T)
-        let moeTB = tc && tcMoE ? moeTileRows(rows: T) : (T == 1 ? 1 : 8)
+        let hl = !tc && hlExperts(rows: T)
+        let moeTB = tc && tcMoE ? moeTileRows(rows: T) : (hl ? Self.hlTileRows : (T == 1 ? 1 : 8))
         let maxTiles = T * K / moeTB + min(E, T * K)
         let G = nH / nKV
         let nsplit = T <= splitRows ? max(1, min(maxSplit, (2 * dev.multiprocessors) / (nKV * T))) : 1
@@ -353,6 +358,8 @@ public final class CUDABackend: Backend {
             }
             if tc && tcMoE {
                 try tcExperts(lw, rows: T, maxTiles: maxTiles)
+            } else if hl {
+                try hlExperts(lw, rows: T, maxTiles: maxTiles)
             } else {
             try dev.launch(moeTB == 1 ? "f32_mf4w_moe_gate_up_swiglu_t1" : "f32_mf4w_moe_gate_up_swiglu_t8",
                            grid: ((I + 15) / 16, maxTiles, 1), block: 256,

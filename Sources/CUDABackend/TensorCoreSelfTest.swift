@@ -139,6 +139,22 @@ public enum TensorCoreSelfTest {
                 rows.append(.init(name: "moe small tiles (f16, tcr) \(T) tok", relErr: relErr(y3, y0),
                                   f32Ms: t0, tcMs: t3, tflops: fl / (t3 * 1e9)))
             }
+            // Small batches below the tensor-core threshold: f16 high/low activations (f32-class).
+            if CUDABackend.hlExperts(rows: T, hidden: H, intermediate: I, enabled: true) {
+                try route(CUDABackend.hlTileRows)
+                let xhl = try zeros(2 * 2 * T * H), ahl = try zeros(2 * 2 * T * K * I), ye4 = try zeros(4 * T * K * H)
+                let t4 = try dev.time {
+                    try dev.launch("f32_to_f16hl_perm8", grid: (528, 1, 1), block: 256, [.ptr(a.pointer), .ptr(xhl.pointer), .int(T), .int(H)])
+                    try dev.launch("f16hl_mf4w_moe_gate_up_swiglu_tcr", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+                                   [.ptr(xhl.pointer), .ptr(guB.pointer), .ptr(guS.pointer), .ptr(guBias.pointer), .ptr(sorted.pointer),
+                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ahl.pointer), .int(H), .int(I), .int(K), .f32(7), .f32(1.702)])
+                    try dev.launch("f16hl_mf4w_moe_down_tcr", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+                                   [.ptr(ahl.pointer), .ptr(dB.pointer), .ptr(dS.pointer), .ptr(dBias.pointer), .ptr(sorted.pointer),
+                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ye4.pointer), .int(H), .int(I)])
+                }
+                rows.append(.init(name: "moe small batch (f16 hi/lo, tcr) \(T) tok", relErr: relErr(try f32(ye4, T * K * H), y0),
+                                  f32Ms: t0, tcMs: t4, tflops: fl / (t4 * 1e9)))
+            }
         }
         // 3. Attention over a KV cache of T positions (slot 0), one sequence, causal and window 128.
         for window in [0, 128] {

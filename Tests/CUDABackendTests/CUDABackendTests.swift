@@ -100,7 +100,8 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertTrue(KernelSources.headers.contains { $0.name == "tensor_core.h" })
         for k in ["f32_to_bf16", "bf16_gemm_tc", "bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc",
                   "f32_moe_topk_many", "f32_moe_group_many", "bf16_attention_sinks_tc",
-                  "f32_to_f16_perm8", "f16_mf4w_moe_gate_up_swiglu_tcr",
+                  "f32_to_f16_perm8", "f16_mf4w_moe_gate_up_swiglu_tcr", "f32_to_f16hl_perm8",
+                  "f16hl_mf4w_moe_gate_up_swiglu_tcr", "f16hl_mf4w_moe_down_tcr",
                   "f16_mf4w_moe_down_tcr", "bf16_gemm_tcs",
                   "bf16_gemm_tcs_reduce"] {
             XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)(") || text.contains("GPTOSS_KERNEL void __launch_bounds__(256) \(k)("), k)
@@ -120,6 +121,18 @@ final class CUDABackendTests: XCTestCase {
     }
 
     /// The host's shared-memory sizes and split workspace for the small-tile kernels follow tc_gemm.cu's defines.
+    /// Steps of 4 ... 32 rows below the tensor-core threshold take the f16 high/low experts when the shapes fit.
+    func testSmallBatchExpertChoice() {
+        XCTAssertFalse(CUDABackend.hlExperts(rows: 1, hidden: 2880, intermediate: 2880, enabled: true))
+        XCTAssertFalse(CUDABackend.hlExperts(rows: 3, hidden: 2880, intermediate: 2880, enabled: true))
+        XCTAssertTrue(CUDABackend.hlExperts(rows: 4, hidden: 2880, intermediate: 2880, enabled: true))
+        XCTAssertTrue(CUDABackend.hlExperts(rows: 32, hidden: 2880, intermediate: 2880, enabled: true))
+        XCTAssertFalse(CUDABackend.hlExperts(rows: 33, hidden: 2880, intermediate: 2880, enabled: true))
+        XCTAssertFalse(CUDABackend.hlExperts(rows: 8, hidden: 2880, intermediate: 80, enabled: true))
+        XCTAssertFalse(CUDABackend.hlExperts(rows: 8, hidden: 2880, intermediate: 2880, enabled: false))
+        XCTAssertEqual(CUDABackend.hlTileRows * 2, 32, "two staged rows per assignment fill the kernels' 32-row tile")
+    }
+
     func testSmallTileConstantsMatchTheKernel() throws {
         let src = try XCTUnwrap(KernelSources.all.first { $0.name == "tc_gemm.cu" }).text
         for (name, value) in [("TCS_NS", CUDABackend.tcsStages), ("TCS_BM", 32), ("TCS_BK", 64), ("TCS_LDS", 72)] {

@@ -26,7 +26,11 @@ $BIN cuda-check --tensor-core-selftest ${SELFTEST:-64,256} > $OUT/selftest.txt 2
 while read -r l; do row "selftest: $l"; done < <(grep -E "moe" $OUT/selftest.txt)
 fi
 $BIN synth --preset 20b --output /dev/shm/m20b >/dev/null
-[ "${CHECKS:-1}" = 1 ] && if timeout 200 $BIN cuda-check --tensor-core-rows 2 --vs-cpu /dev/shm/m20b --vs-cpu-tokens 8 --vs-cpu-steps 4 > $OUT/vs-cpu.txt 2>&1; then row "20b vs CPU: $(tail -1 $OUT/vs-cpu.txt)"; else row "20b vs CPU FAIL: $(tail -2 $OUT/vs-cpu.txt)"; fi
+if [ "${CHECKS:-1}" = 1 ]; then
+  # exact path (small batches below the tensor-core threshold: f32-class, 1e-4 of max|logit|), then tensor cores from 2 rows
+  if timeout 200 $BIN cuda-check --vs-cpu /dev/shm/m20b --vs-cpu-tokens 8 --vs-cpu-steps 4 > $OUT/vs-cpu-f32.txt 2>&1; then row "20b vs CPU (exact path, 8-token steps): $(tail -1 $OUT/vs-cpu-f32.txt)"; else row "20b vs CPU (exact path) FAIL: $(tail -2 $OUT/vs-cpu-f32.txt)"; fi
+  if timeout 200 $BIN cuda-check --tensor-core-rows 2 --vs-cpu /dev/shm/m20b --vs-cpu-tokens 8 --vs-cpu-steps 4 > $OUT/vs-cpu.txt 2>&1; then row "20b vs CPU (tensor cores): $(tail -1 $OUT/vs-cpu.txt)"; else row "20b vs CPU (tensor cores) FAIL: $(tail -2 $OUT/vs-cpu.txt)"; fi
+fi
 for B in ${BATCHES:-1 8 16 32 64 128 256}; do
   for v in $VARIANTS; do
     n=${v%%:*}

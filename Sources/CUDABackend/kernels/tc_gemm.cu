@@ -337,25 +337,31 @@ struct TcrRing { u32 w0[TCR_P], w1[TCR_P], s0[TCR_P], s1[TCR_P]; };
         ring.s1[j] = on_ ? (u32)__ldg(sp1 + (b)) : 0u;                                                \
     } while (0)
 
-// acc[nt][·] = W_e[rows n0 + 16·warp + (g, g + 8)] · A[tokens 8·nt + (2q, 2q + 1)] for the tile's `count` ≤ 32
-// assignments (token j's activation row: sorted[j] / adiv, f16 [·, K] in the per-8 order). K % 32 == 0 (the
+// acc[nt][·] = W_e[rows n0 + 16·warp + (g, g + 8)] · (staged rows 8·nt + (2q, 2q + 1)) for the tile's `count`
+// assignments. HL = false: staged row j is token j's activations, A row sorted[j] / adiv (f16 [·, K] in the per-8
+// order), count ≤ 32. HL = true: staged rows 2j and 2j + 1 are token j's f16 high and low parts, A rows
+// 2·(sorted[j] / adiv) and 2·(sorted[j] / adiv) + 1 (f32_to_f16hl_perm8), count ≤ 16; each column pair then sums
+// to the product with ≈ 22 significant bits of the activation (the batch-1 decode path's split). K % 32 == 0 (the
 // last chunk's columns past K stage zeros).
+template <bool HL>
 DEVI void mf4r_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__ sorted, int count,
                     const u8 *__restrict__ blocks, const u8 *__restrict__ scales, int e, int N, int K, int n0,
                     u16 (*As)[TCR_TT * TCR_LDA], float acc[4][4]) {
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, q = lane & 3;
-    const int NB = K / 32, NC = (K + TCR_KC - 1) / TCR_KC, ntiles = (count + 7) >> 3;
+    const int rows = HL ? 2 * count : count;
+    const int NB = K / 32, NC = (K + TCR_KC - 1) / TCR_KC, ntiles = (rows + 7) >> 3;
     const i64 r0 = (i64)e * N + min(n0 + warp * 16 + g, N - 1), r1 = (i64)e * N + min(n0 + warp * 16 + g + 8, N - 1);
     const u8 *c0 = blocks + r0 * (K / 2), *c1 = blocks + r1 * (K / 2);
     const u8 *sp0 = scales + r0 * NB, *sp1 = scales + r1 * NB;
-    // Activation staging: 16-byte pieces (row, piece) of the chunk, rows < 8·ntiles; rows ≥ count read as zero.
+    // Activation staging: 16-byte pieces (row, piece) of the chunk, rows < 8·ntiles; rows ≥ `rows` read as zero.
     auto stage = [&](int c) {
         if (c < NC) {
             const int pieces = 8 * ntiles * (TCR_KC / 8);
             for (int i = tid; i < pieces; i += 256) {
                 const int row = i / (TCR_KC / 8), col = (i % (TCR_KC / 8)) * 8, k = c * TCR_KC + col;
-                const bool on = row < count && k < K;
-                const u16 *src = A + (i64)(on ? sorted[row] / adiv : 0) * K + (on ? k : 0);
+                const bool on = row < rows && k < K;
+                const i64 arow = !on ? 0 : HL ? 2 * (i64)(sorted[row >> 1] / adiv) + (row & 1) : (i64)(sorted[row] / adiv);
+                const u16 *src = A + arow * K + (on ? k : 0);
                 cp_async16(smem_addr(&As[c & 1][row * TCR_LDA + col]), src, on ? 16 : 0);
             }
         }
@@ -416,7 +422,7 @@ GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_gate_up_swiglu_tcr(
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int N = 2 * I, n0 = blockIdx.x * 128;
     float acc[4][4];
-    mf4r_tile(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, acc);
+    mf4r_tile<false>(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, acc);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
 #pragma unroll
     for (int nt = 0; nt < 4; nt++)
@@ -445,7 +451,7 @@ GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_down_tcr(
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int n0 = blockIdx.x * 128;
     float acc[4][4];
-    mf4r_tile(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, acc);
+    mf4r_tile<false>(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, acc);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
 #pragma unroll
     for (int nt = 0; nt < 4; nt++)
@@ -453,6 +459,89 @@ GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_down_tcr(
         for (int j = 0; j < 4; j++) {
             const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = nt * 8 + 2 * q + (j & 1);
             if (row < H && tok < count) y[(i64)sorted[start + tok] * H + row] = acc[nt][j] + bf16_to_f32(bias[(i64)e * H + row]);
+        }
+}
+
+// x [rows, K] f32 -> y [2·rows, K] f16: row 2r = hi = f16(x), row 2r + 1 = lo = f16(x − hi) (round to nearest
+// even; x = hi + lo within ≈ 2^-22 |x| for |x| < 65504), both in the per-8 order of f32_to_f16_perm8. K % 8 == 0.
+GPTOSS_KERNEL void f32_to_f16hl_perm8(const float *__restrict__ x, u16 *__restrict__ y, int rows, int K) {
+    const int G = K / 8, stride = gridDim.x * blockDim.x;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < rows * G; i += stride) {
+        const int r = i / G, c = i % G;
+        const float4 a = ((const float4 *)(x + (i64)r * K))[2 * c], b = ((const float4 *)(x + (i64)r * K))[2 * c + 1];
+        const float v[8] = {a.x, a.z, b.x, b.z, a.y, a.w, b.y, b.w};   // the per-8 order
+        u32 hi[4], lo[4];
+#pragma unroll
+        for (int p = 0; p < 4; p++) {
+            hi[p] = f16x2_rn(v[2 * p], v[2 * p + 1]);
+            float h0, h1;
+            asm("{.reg .f16 l, h;\n mov.b32 {l, h}, %2;\n cvt.f32.f16 %0, l;\n cvt.f32.f16 %1, h;}" : "=f"(h0), "=f"(h1) : "r"(hi[p]));
+            lo[p] = f16x2_rn(v[2 * p] - h0, v[2 * p + 1] - h1);
+        }
+        ((uint4 *)(y + (i64)(2 * r) * K))[c] = make_uint4(hi[0], hi[1], hi[2], hi[3]);
+        ((uint4 *)(y + (i64)(2 * r + 1) * K))[c] = make_uint4(lo[0], lo[1], lo[2], lo[3]);
+    }
+}
+
+// The f32-class experts for small decode batches (steps below the tensor-core row threshold): the tcr kernels
+// with each token's activations split into f16 high and low parts (mf4r_tile<true>), tiles of ≤ 16 assignments
+// (f32_moe_route with tile = 16). Lane (g, q) holds token 4·nt + q's high and low columns: their sum is the
+// product. gate_up: z [2·T, H] from f32_to_f16hl_perm8; act [2·T·k, I] f16 (rows 2a, 2a + 1: the SwiGLU output's
+// high and low parts, per-8 order). grid (ceil(2I / 128), max_tiles), block 256. H % 32 == 0, I % 8 == 0.
+GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_gate_up_swiglu_tcr(
+    const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
+    const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit, float alpha) {
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+    if ((int)blockIdx.y >= *num_tiles) return;
+    const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
+    const int N = 2 * I, n0 = blockIdx.x * 128;
+    float acc[4][4];
+    mf4r_tile<true>(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, acc);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
+#pragma unroll
+    for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const float v = acc[nt][2 * h] + acc[nt][2 * h + 1];
+            const float other = __shfl_xor_sync(0xffffffffu, v, 4);   // row g ^ 1
+            const int row = n0 + warp * 16 + g + h * 8, tok = nt * 4 + q;
+            if ((g & 1) || row >= N || tok >= count) continue;
+            float gate = v + bf16_to_f32(bias[(i64)e * N + row]);
+            float up = other + bf16_to_f32(bias[(i64)e * N + row + 1]);
+            gate = fminf(gate, limit);
+            up = fminf(fmaxf(up, -limit), limit);
+            const float glu = gate / (1.f + expf(-alpha * gate));
+            const float o = glu * (up + 1.f);
+            const u16 hi = f32_to_f16(o);
+            float hf;
+            asm("{.reg .f16 t;\n mov.b16 t, %1;\n cvt.f32.f16 %0, t;}" : "=f"(hf) : "h"(hi));
+            const i64 a = sorted[start + tok];
+            act[(2 * a) * I + perm8_pos(row / 2)] = hi;
+            act[(2 * a + 1) * I + perm8_pos(row / 2)] = f32_to_f16(o - hf);
+        }
+}
+
+// down for the f32-class small-batch experts: y[a, :] = W2_e·act[a] + b2_e, act [2·T·k, I] from the gate_up above.
+// grid (ceil(H / 128), max_tiles), block 256. I % 32 == 0.
+GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_down_tcr(
+    const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
+    const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I) {
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+    if ((int)blockIdx.y >= *num_tiles) return;
+    const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
+    const int n0 = blockIdx.x * 128;
+    float acc[4][4];
+    mf4r_tile<true>(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, acc);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
+#pragma unroll
+    for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int row = n0 + warp * 16 + g + h * 8, tok = nt * 4 + q;
+            if (row < H && tok < count)
+                y[(i64)sorted[start + tok] * H + row] = acc[nt][2 * h] + acc[nt][2 * h + 1] + bf16_to_f32(bias[(i64)e * H + row]);
         }
 }
 
