@@ -122,22 +122,51 @@ extension CUDABackend {
         return s
     }
 
+    /// y [tokens, n] (+)= A·Wᵀ + bias by bf16_gemm_tcs on A [terms·tokens, k] bf16: terms = 1 (one bf16 row per
+    /// token) or 3 (f32_to_bf16x3's three rows per token, summed with the split-K partials by the reduce). ws: the
+    /// split workspace (tcsSplitFloats f32; terms·tokens·n must fit).
+    static func denseTcs(_ dev: CUDADevice, a: CUdeviceptr, terms: Int, tokens: Int, w: CUdeviceptr, bias: CUdeviceptr,
+                         y: CUdeviceptr, ws: CUdeviceptr, n: Int, k: Int, accumulate: Bool) throws {
+        let rows = terms * tokens
+        let s = denseSplits(rows: rows, n: n, k: k, multiprocessors: dev.multiprocessors)
+        let toPart = s > 1 || terms > 1
+        try dev.launch("bf16_gemm_tcs", grid: ((n + 127) / 128, (rows + 31) / 32, s), block: 256, sharedBytes: tcsDenseSmem,
+                       [.ptr(a), .ptr(w), .ptr(bias), .ptr(y), .ptr(ws), .int(rows), .int(n), .int(k), .int(n),
+                        .i32(accumulate ? 1 : 0), .i32(toPart ? 1 : 0)])
+        if toPart {
+            let blocks = min(4 * dev.multiprocessors, (tokens * n + 255) / 256)
+            try dev.launch("bf16_gemm_tcs_reduce", grid: (blocks, 1, 1), block: 256,
+                           [.ptr(ws), .ptr(bias), .ptr(y), .int(tokens), .int(n), .int(s), .int(n), .i32(accumulate ? 1 : 0),
+                            .int(terms)])
+        }
+    }
+
+    /// Small batches on the exact path (hlMinRows ... hlMaxRows rows, below the tensor-core threshold) run their
+    /// dense products on tensor cores with three bf16 terms per activation (f32-class) when K is a multiple of 64,
+    /// the output is wide enough to fill tiles (n ≥ 128: not the router) and the partials fit the workspace (not
+    /// lm_head); GPTOSS_HL_DENSE=0 keeps them on the f32 CUDA-core kernels (A/B switch).
+    static let hlDenseEnabled = ProcessInfo.processInfo.environment["GPTOSS_HL_DENSE"] != "0"
+    static func hlDense(rows: Int, k: Int, n: Int, enabled: Bool = hlDenseEnabled) -> Bool {
+        enabled && rows >= hlMinRows && rows <= hlMaxRows && k % 64 == 0 && n >= 128 && 3 * rows * n <= tcsSplitFloats
+    }
+
+    /// x [rows, k] f32 → three bf16 rows per token (xBF3), then y (+)= x·Wᵀ + bias (hlDense's steps).
+    func hlMatmul(_ x: CUdeviceptr, _ w: CUdeviceptr, _ bias: CUdeviceptr, _ y: CUdeviceptr, rows: Int, k: Int, n: Int,
+                  accumulate: Bool) throws {
+        let blocks = min(4 * device.multiprocessors, (rows * k + 255) / 256)
+        try device.launch("f32_to_bf16x3", grid: (blocks, 1, 1), block: 256, [.ptr(x), .ptr(xBF3.pointer), .int(rows), .int(k)])
+        try Self.denseTcs(device, a: xBF3.pointer, terms: 3, tokens: rows, w: w, bias: bias, y: y, ws: denseSplit.pointer,
+                          n: n, k: k, accumulate: accumulate)
+    }
+
     /// x [rows, k] f32 → bf16 (xBF), then y [rows, n] (+)= x·Wᵀ + bias on tensor cores. W [n, k] bf16.
     /// Decode batches (rows ≤ tcsMaxRows) take bf16_gemm_tcs (32-row tiles, split K), larger steps bf16_gemm_tc.
     func tcMatmul(_ x: CUdeviceptr, _ w: CUdeviceptr, _ bias: CUdeviceptr, _ y: CUdeviceptr, rows: Int, k: Int, n: Int,
                   accumulate: Bool) throws {
         try toBF16(x, count: rows * k)
         if rows <= min(Self.tcsMaxRows, Self.tcsDenseMaxRows) && k % 64 == 0 && Self.tcsDense {
-            let s = Self.denseSplits(rows: rows, n: n, k: k, multiprocessors: device.multiprocessors)
-            try device.launch("bf16_gemm_tcs", grid: ((n + 127) / 128, (rows + 31) / 32, s), block: 256, sharedBytes: Self.tcsDenseSmem,
-                              [.ptr(xBF.pointer), .ptr(w), .ptr(bias), .ptr(y), .ptr(denseSplit.pointer), .int(rows), .int(n), .int(k),
-                               .int(n), .i32(accumulate ? 1 : 0)])
-            if s > 1 {
-                let blocks = min(4 * device.multiprocessors, (rows * n + 255) / 256)
-                try device.launch("bf16_gemm_tcs_reduce", grid: (blocks, 1, 1), block: 256,
-                                  [.ptr(denseSplit.pointer), .ptr(bias), .ptr(y), .int(rows), .int(n), .int(s), .int(n),
-                                   .i32(accumulate ? 1 : 0)])
-            }
+            try Self.denseTcs(device, a: xBF.pointer, terms: 1, tokens: rows, w: w, bias: bias, y: y, ws: denseSplit.pointer,
+                              n: n, k: k, accumulate: accumulate)
             return
         }
         try device.launch("bf16_gemm_tc", grid: ((n + 127) / 128, (rows + 127) / 128, 1), block: 256,

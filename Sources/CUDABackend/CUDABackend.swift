@@ -54,6 +54,7 @@ public final class CUDABackend: Backend {
     let xBF: DeviceBuffer                    // [tMax, max(H, qDim)] bf16: tensor-core A operand
     let denseSplit: DeviceBuffer             // [tcsSplitFloats] f32: bf16_gemm_tcs split-K partials [S, M, N]
     let xHL: DeviceBuffer                    // [2·hlMaxRows, H] f16: small-batch experts' input, high/low rows
+    let xBF3: DeviceBuffer                   // [3·hlMaxRows, max(H, qDim)] bf16: small-batch dense inputs, 3 terms
     let actHL: DeviceBuffer                  // [2·hlMaxRows·K, I] f16: their SwiGLU output, high/low rows
     let actBF: DeviceBuffer                  // [tMax·K, I] bf16: expert activations (tensor-core path)
     let qTiles: DeviceBuffer                 // [tMax, 2] i32: attention query tiles (first row, rows)
@@ -103,7 +104,7 @@ public final class CUDABackend: Backend {
             + tMax * K * I + tMax * K * H + splitRows * nH * maxSplit * (d + 2) + lrMax * H + lrMax * V
             + 2 * bMax * argmaxChunks + bMax + 3 * tMax + lrMax + bMax + 2 * tMax)
             + 2 * (tMax * max(H, qDim) + tMax * K * I) + GPUSampling.Scratch.bytes(sequences: bMax, vocab: V)
-            + 4 * Self.tcsSplitFloats + 2 * 2 * Self.hlMaxRows * (H + K * I)
+            + 4 * Self.tcsSplitFloats + 2 * 2 * Self.hlMaxRows * (H + K * I) + 2 * 3 * Self.hlMaxRows * max(H, qDim)
         let weightBytes = w.checkpoint.totalTensorBytes
         let need = weightBytes + kvBytes + actBytes + (256 << 20)
         let free = try dev.memoryInfo().free
@@ -143,6 +144,7 @@ public final class CUDABackend: Backend {
         xBF = try dev.alloc(2 * tMax * max(H, qDim), what: "bf16 activations")
         denseSplit = try f32(Self.tcsSplitFloats, "dense split-K partials")
         xHL = try dev.alloc(2 * 2 * Self.hlMaxRows * H, what: "f16 high/low expert inputs")
+        xBF3 = try dev.alloc(2 * 3 * Self.hlMaxRows * max(H, qDim), what: "bf16 three-term dense inputs")
         actHL = try dev.alloc(2 * 2 * Self.hlMaxRows * K * I, what: "f16 high/low expert activations")
         actBF = try dev.alloc(2 * tMax * K * I, what: "bf16 expert activations")
         qTiles = try f32(2 * tMax, "attention query tiles")
@@ -299,6 +301,9 @@ public final class CUDABackend: Backend {
         let mmKernel = T <= 1 ? "f32_bf16w_matmul_bias_t1" : (T <= 4 ? "f32_bf16w_matmul_bias_t4" : "f32_bf16w_matmul_bias_t8")
         let mmTB = T <= 1 ? 1 : (T <= 4 ? 4 : 8)
         func matmul(_ x: CUdeviceptr, _ w: CUdeviceptr, _ bias: CUdeviceptr, _ y: CUdeviceptr, rows: Int, k: Int, n: Int, accumulate: Bool) throws {
+            if Self.hlDense(rows: rows, k: k, n: n) {
+                return try hlMatmul(x, w, bias, y, rows: rows, k: k, n: n, accumulate: accumulate)
+            }
             let kern = rows <= 1 ? "f32_bf16w_matmul_bias_t1" : (rows <= 4 ? "f32_bf16w_matmul_bias_t4" : "f32_bf16w_matmul_bias_t8")
             let tb = rows <= 1 ? 1 : (rows <= 4 ? 4 : 8)
             try dev.launch(kern, grid: ((n + 15) / 16, (rows + tb - 1) / tb, 1), block: 256,

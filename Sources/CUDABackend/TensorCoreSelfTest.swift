@@ -70,16 +70,22 @@ public enum TensorCoreSelfTest {
                 let y2 = try buf(r0), ws = try zeros(4 * CUDABackend.tcsSplitFloats)
                 let t2 = try dev.time {
                     try dev.launch("f32_to_bf16", grid: (528, 1, 1), block: 256, [.ptr(x.pointer), .ptr(xb.pointer), .int(T * H)])
-                    try dev.launch("bf16_gemm_tcs", grid: ((N + 127) / 128, (T + 31) / 32, s), block: 256, sharedBytes: CUDABackend.tcsDenseSmem,
-                                   [.ptr(xb.pointer), .ptr(w.pointer), .ptr(bias.pointer), .ptr(y2.pointer), .ptr(ws.pointer), .int(T), .int(N),
-                                    .int(H), .int(N), .i32(1)])
-                    if s > 1 {
-                        try dev.launch("bf16_gemm_tcs_reduce", grid: (528, 1, 1), block: 256,
-                                       [.ptr(ws.pointer), .ptr(bias.pointer), .ptr(y2.pointer), .int(T), .int(N), .int(s), .int(N), .i32(1)])
-                    }
+                    try CUDABackend.denseTcs(dev, a: xb.pointer, terms: 1, tokens: T, w: w.pointer, bias: bias.pointer, y: y2.pointer,
+                                             ws: ws.pointer, n: N, k: H, accumulate: true)
                 }
                 rows.append(.init(name: "dense small-M \(T)x\(N)x\(H) (K split \(s))", relErr: relErr(try f32(y2, T * N), r0.map { 2 * $0 }),
                                   f32Ms: t0, tcMs: t2, tflops: 2.0 * Double(T * N * H) / (t2 * 1e9)))
+                // Three bf16 terms per activation (the exact path's small batches): f32-class.
+                if CUDABackend.hlDense(rows: T, k: H, n: N, enabled: true) {
+                    let x3 = try zeros(2 * 3 * T * H), y3 = try zeros(4 * T * N)
+                    let t3 = try dev.time {
+                        try dev.launch("f32_to_bf16x3", grid: (528, 1, 1), block: 256, [.ptr(x.pointer), .ptr(x3.pointer), .int(T), .int(H)])
+                        try CUDABackend.denseTcs(dev, a: x3.pointer, terms: 3, tokens: T, w: w.pointer, bias: bias.pointer, y: y3.pointer,
+                                                 ws: ws.pointer, n: N, k: H, accumulate: false)
+                    }
+                    rows.append(.init(name: "dense small batch 3 terms \(T)x\(N)x\(H)", relErr: relErr(try f32(y3, T * N), r0),
+                                      f32Ms: t0, tcMs: t3, tflops: 2.0 * Double(T * N * H) / (t3 * 1e9)))
+                }
             }
         }
         // 2. MoE: same router logits through f32_moe_route (tile 8 vs 128), gate_up + down, compare ye.

@@ -101,7 +101,7 @@ final class CUDABackendTests: XCTestCase {
         for k in ["f32_to_bf16", "bf16_gemm_tc", "bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc",
                   "f32_moe_topk_many", "f32_moe_group_many", "bf16_attention_sinks_tc",
                   "f32_to_f16_perm8", "f16_mf4w_moe_gate_up_swiglu_tcr", "f32_to_f16hl_perm8",
-                  "f16hl_mf4w_moe_gate_up_swiglu_tcr", "f16hl_mf4w_moe_down_tcr",
+                  "f16hl_mf4w_moe_gate_up_swiglu_tcr", "f16hl_mf4w_moe_down_tcr", "f32_to_bf16x3",
                   "f16_mf4w_moe_down_tcr", "bf16_gemm_tcs",
                   "bf16_gemm_tcs_reduce"] {
             XCTAssertTrue(text.contains("GPTOSS_KERNEL void \(k)(") || text.contains("GPTOSS_KERNEL void __launch_bounds__(256) \(k)("), k)
@@ -131,6 +131,14 @@ final class CUDABackendTests: XCTestCase {
         XCTAssertFalse(CUDABackend.hlExperts(rows: 8, hidden: 2880, intermediate: 80, enabled: true))
         XCTAssertFalse(CUDABackend.hlExperts(rows: 8, hidden: 2880, intermediate: 2880, enabled: false))
         XCTAssertEqual(CUDABackend.hlTileRows * 2, 32, "two staged rows per assignment fill the kernels' 32-row tile")
+        // Their dense products: QKV and o_proj on three bf16 terms; not the router (32 outputs) nor lm_head (its
+        // partials would not fit the split workspace), not below 4 rows.
+        XCTAssertTrue(CUDABackend.hlDense(rows: 8, k: 2880, n: 5120, enabled: true))
+        XCTAssertTrue(CUDABackend.hlDense(rows: 32, k: 4096, n: 2880, enabled: true))
+        XCTAssertFalse(CUDABackend.hlDense(rows: 8, k: 2880, n: 32, enabled: true))
+        XCTAssertFalse(CUDABackend.hlDense(rows: 8, k: 2880, n: 201_088, enabled: true))
+        XCTAssertFalse(CUDABackend.hlDense(rows: 3, k: 2880, n: 5120, enabled: true))
+        XCTAssertFalse(CUDABackend.hlDense(rows: 8, k: 2880, n: 5120, enabled: false))
     }
 
     func testSmallTileConstantsMatchTheKernel() throws {

@@ -549,14 +549,15 @@ GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_down_tcr(
 // 128 × 128 tiles give QKV (N = 5,120) 40 blocks per 128 rows, each streaming 737 KB through two 8-KB stages.
 // Here: block tile 32 (M) × 128 (N) (tcs_slice's warps), k-slices of 64, a TCS_NS-stage cp.async ring
 // (TCS_NS − 1 slices, 20 KB each, in flight), and K split over gridDim.z = S so small grids still fill the GPU:
-// split z takes slices [z·KT/S, (z+1)·KT/S). S == 1: the block finishes Y itself (bias, accumulate). S > 1: it
-// writes its partial sums to part [S, M, N] f32 and bf16_gemm_tcs_reduce adds them in split order (deterministic).
+// split z takes slices [z·KT/S, (z+1)·KT/S). S == 1 and !to_part: the block finishes Y itself (bias, accumulate).
+// Else it writes its partial sums to part [S, M, N] f32 and bf16_gemm_tcs_reduce adds them in split order
+// (deterministic), and with terms = 3 also the three rows of each token (f32_to_bf16x3's A).
 // A [M, K] bf16, W [N, K] bf16, bias [N] bf16 or null, Y [M, ldy] f32. K % 64 == 0. grid (ceil(N / 128),
 // ceil(M / 32), S), block 256, dynamic shared memory TCS_NS · (32 + 128) · TCS_LDS · 2 bytes.
 GPTOSS_KERNEL void __launch_bounds__(256) bf16_gemm_tcs(const u16 *__restrict__ A, const u16 *__restrict__ W,
                                                        const u16 *__restrict__ bias, float *__restrict__ Y,
                                                        float *__restrict__ part, int M, int N, int K, int ldy,
-                                                       int accumulate) {
+                                                       int accumulate, int to_part) {
     extern __shared__ __align__(16) u16 tcs_smem[];
     u16 (*As)[TCS_BM * TCS_LDS] = (u16 (*)[TCS_BM * TCS_LDS])tcs_smem;
     u16 (*Bs)[128 * TCS_LDS] = (u16 (*)[128 * TCS_LDS])(tcs_smem + TCS_NS * TCS_BM * TCS_LDS);
@@ -611,7 +612,7 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_gemm_tcs(const u16 *__restrict__ 
                 const int c = n0 + wn * 16 + nt * 8 + (lane & 3) * 2 + (j & 1);
                 if (r < M && c < N) {
                     float v = acc[mt][nt][j];
-                    if (S > 1) {
+                    if (S > 1 || to_part) {
                         part[((i64)z * M + r) * N + c] = v;
                     } else {
                         if (bias) v += bf16_to_f32(bias[c]);
@@ -622,17 +623,38 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_gemm_tcs(const u16 *__restrict__ 
             }
 }
 
-// Y[m, n] (+)= Σ_z part[z][m][n] + bias[n], z = 0 .. S − 1 in order. grid-stride over M·N.
+// Y[m, n] (+)= Σ_z Σ_j part[z][terms·m + j][n] + bias[n], z = 0 .. S − 1 and j = 0 .. terms − 1 in order (part
+// [S, terms·M, N]). grid-stride over M·N.
 GPTOSS_KERNEL void bf16_gemm_tcs_reduce(const float *__restrict__ part, const u16 *__restrict__ bias,
-                                        float *__restrict__ Y, int M, int N, int S, int ldy, int accumulate) {
-    const i64 MN = (i64)M * N;
+                                        float *__restrict__ Y, int M, int N, int S, int ldy, int accumulate, int terms) {
+    const i64 MN = (i64)M * N, PN = (i64)terms * MN;
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < MN; i += (i64)gridDim.x * blockDim.x) {
         const int r = (int)(i / N), c = (int)(i % N);
         float v = 0.f;
-        for (int z = 0; z < S; z++) v += part[z * MN + i];
+        for (int z = 0; z < S; z++)
+            for (int j = 0; j < terms; j++) v += part[z * PN + ((i64)terms * r + j) * N + c];
         if (bias) v += bf16_to_f32(bias[c]);
         float *dst = Y + (i64)r * ldy + c;
         *dst = accumulate ? *dst + v : v;
+    }
+}
+
+// x [rows, K] f32 -> y [3·rows, K] bf16: rows 3r, 3r + 1, 3r + 2 = b0 = bf16(x), b1 = bf16(x − b0), b2 =
+// bf16(x − b0 − b1) (round to nearest even each), so b0 + b1 + b2 carries x's 24 significant bits (normal range):
+// bf16 tensor-core products against bf16 weights are then exact, and a small batch's dense products keep f32-class
+// accuracy (bf16_gemm_tcs with 3·rows rows, bf16_gemm_tcs_reduce with terms = 3). grid-stride over rows·K.
+GPTOSS_KERNEL void f32_to_bf16x3(const float *__restrict__ x, u16 *__restrict__ y, int rows, int K) {
+    const i64 n = (i64)rows * K;
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
+        const i64 r = i / K, k = i % K;
+        const float v = x[i];
+        const u16 b0 = f32_to_bf16(v);
+        const float r1 = v - bf16_to_f32(b0);
+        const u16 b1 = f32_to_bf16(r1);
+        const u16 b2 = f32_to_bf16(r1 - bf16_to_f32(b1));
+        y[(3 * r) * K + k] = b0;
+        y[(3 * r + 1) * K + k] = b1;
+        y[(3 * r + 2) * K + k] = b2;
     }
 }
 
