@@ -35,7 +35,11 @@ extension CUDABackend {
     /// tiles of hlTileRows assignments; GPTOSS_HL=0 keeps them on the f32 CUDA-core kernels (A/B switch).
     /// Measured on an H100 (20b): B = 8 / 16 / 24 +17 / +36 / +51 %, B = 4 equal, B = 2 −5 % (so from 4 rows).
     static let hlMinRows = 4
-    static let hlMaxRows = 32
+    static let hlMaxRows = 128
+    /// GPTOSS_TC_EXACT=1 (measurement, opt-in): steps of up to hlMaxRows rows stay on the exact path (f32-class:
+    /// three-term dense, high/low experts, f32 attention and router; lm_head of ≥ 32 rows on bf16 tensor cores)
+    /// instead of the bf16 tensor-core path.
+    static let tcExact = ProcessInfo.processInfo.environment["GPTOSS_TC_EXACT"] == "1"
     static let hlTileRows = 16
     static let hlEnabled = ProcessInfo.processInfo.environment["GPTOSS_HL"] != "0"
     static func hlExperts(rows: Int, hidden: Int, intermediate: Int, enabled: Bool = hlEnabled) -> Bool {
@@ -76,6 +80,7 @@ extension CUDABackend {
 
     func usesTensorCores(rows: Int) -> Bool {
         let m = options.tensorCoreMinRows
+        if Self.tcExact && rows <= Self.hlMaxRows { return false }
         return m > 0 && rows >= m && H % 32 == 0 && qDim % 32 == 0 && I % 32 == 0
     }
 

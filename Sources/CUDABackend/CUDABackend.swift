@@ -382,7 +382,7 @@ public final class CUDABackend: Backend {
         guard R > 0 else { return }
         try dev.launch("f32_bf16w_rmsnorm", grid: (R, 1, 1), block: 256,
                        [.ptr(h.pointer), .ptr(weights.finalNorm), .ptr(hn.pointer), .ptr(logitSrc), .int(H), .f32(eps)])
-        if usesTensorCores(rows: R) && tcDense {
+        if (usesTensorCores(rows: R) || (Self.tcExact && R >= 32 && !Self.hlDense(rows: R, k: H, n: V))) && tcDense {
             try tcMatmul(hn.pointer, weights.lmHead, 0, logits.pointer, rows: R, k: H, n: V, accumulate: false)
         } else {
             try matmul(hn.pointer, weights.lmHead, 0, logits.pointer, rows: R, k: H, n: V, accumulate: false)

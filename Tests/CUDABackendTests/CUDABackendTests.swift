@@ -121,13 +121,15 @@ final class CUDABackendTests: XCTestCase {
     }
 
     /// The host's shared-memory sizes and split workspace for the small-tile kernels follow tc_gemm.cu's defines.
-    /// Steps of 4 ... 32 rows below the tensor-core threshold take the f16 high/low experts when the shapes fit.
+    /// Exact-path steps of 4 ... 128 rows (below the tensor-core threshold, or all with GPTOSS_TC_EXACT=1) take
+    /// the f16 high/low experts when the shapes fit.
     func testSmallBatchExpertChoice() {
         XCTAssertFalse(CUDABackend.hlExperts(rows: 1, hidden: 2880, intermediate: 2880, enabled: true))
         XCTAssertFalse(CUDABackend.hlExperts(rows: 3, hidden: 2880, intermediate: 2880, enabled: true))
         XCTAssertTrue(CUDABackend.hlExperts(rows: 4, hidden: 2880, intermediate: 2880, enabled: true))
         XCTAssertTrue(CUDABackend.hlExperts(rows: 32, hidden: 2880, intermediate: 2880, enabled: true))
-        XCTAssertFalse(CUDABackend.hlExperts(rows: 33, hidden: 2880, intermediate: 2880, enabled: true))
+        XCTAssertTrue(CUDABackend.hlExperts(rows: 128, hidden: 2880, intermediate: 2880, enabled: true))
+        XCTAssertFalse(CUDABackend.hlExperts(rows: 129, hidden: 2880, intermediate: 2880, enabled: true))
         XCTAssertFalse(CUDABackend.hlExperts(rows: 8, hidden: 2880, intermediate: 80, enabled: true))
         XCTAssertFalse(CUDABackend.hlExperts(rows: 8, hidden: 2880, intermediate: 2880, enabled: false))
         XCTAssertEqual(CUDABackend.hlTileRows * 2, 32, "two staged rows per assignment fill the kernels' 32-row tile")
