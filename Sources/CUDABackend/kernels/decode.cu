@@ -890,12 +890,6 @@ GPTOSS_KERNEL void DEC_BF16_BOUNDS dec_router_topk(DEC_ROUTER_PARAMS) { router_t
 // before the wait.
 GPTOSS_KERNEL void DEC_BF16_V10_BOUNDS dec_router_topk_v10(DEC_ROUTER_PARAMS) { router_topk_body<true>(DEC_ROUTER_ARGS); }
 
-// gpt-oss's clamped SwiGLU of one unit's gate and up (biases included): gate ≤ limit, |up| ≤ limit.
-DEVI float swiglu(float gate, float up, float limit, float alpha) {
-    gate = fminf(gate, limit);
-    up = fminf(fmaxf(up, -limit), limit);
-    return gate / (1.f + expf(-alpha * gate)) * (up + 1.f);
-}
 // gate_up + clamped SwiGLU for the token's k experts: block (b, j) computes rows [b·R, b·R + R) of expert
 // topk_idx[j]'s W1 [2I, H] (interleaved gate/up rows) on RMSNorm(h)·nw, then act[j, unit] for its R/2 units.
 // blocks [E, 2I, H/32, 16] u8, scales [E, 2I, H/32] u8, bias [E, 2I] bf16, act [k, I] f32.

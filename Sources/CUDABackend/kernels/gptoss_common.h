@@ -123,6 +123,13 @@ DEVI void fp4_table_fill(float *t) {
 
 #define GPTOSS_NEG_INF __int_as_float(0xff800000)
 
+// gpt-oss's clamped SwiGLU of one unit's gate and up (biases included): gate ≤ limit, |up| ≤ limit (spec §3.5).
+DEVI float swiglu(float gate, float up, float limit, float alpha) {
+    gate = fminf(gate, limit);
+    up = fminf(fmaxf(up, -limit), limit);
+    return gate / (1.f + expf(-alpha * gate)) * (up + 1.f);
+}
+
 // Router top-k for one token by one warp (spec §3.5): v[q] holds the logit of expert lane + q·WARP
 // (−inf past E, so E ≤ 8·WARP), k ≤ WARP. Picks the k largest, ties to the lower expert index, and
 // the softmax over the picks only. Lane j < k gets the j-th pick in *idx and its unnormalized weight

@@ -148,11 +148,7 @@ DEVI void moe_gate_up(const float *z, const u8 *blocks, const u8 *scales, const 
 #pragma unroll
         for (int tt = 0; tt < TB; tt++) {
             if (tt < count) {
-                float gate = acc[2 * u][tt] + bg, up = acc[2 * u + 1][tt] + bu;
-                gate = fminf(gate, limit);
-                up = fminf(fmaxf(up, -limit), limit);
-                const float glu = gate / (1.f + expf(-alpha * gate));
-                act[(i64)sorted[start + tt] * I + unit] = glu * (up + 1.f);
+                act[(i64)sorted[start + tt] * I + unit] = swiglu(acc[2 * u][tt] + bg, acc[2 * u + 1][tt] + bu, limit, alpha);
             }
         }
     }

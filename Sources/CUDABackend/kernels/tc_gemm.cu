@@ -212,12 +212,9 @@ GPTOSS_KERNEL void __launch_bounds__(256) bf16_mf4w_moe_gate_up_swiglu_tc(
             for (int nt = 0; nt < 4; nt++) {
                 const int c = n0 + wn * 32 + nt * 8 + (lane & 3) * 2;  // even: gate, c + 1: up
                 if (c >= N) continue;
-                float gate = acc[mt][nt][2 * h] + bf16_to_f32(bias[(i64)e * N + c]);
-                float up = acc[mt][nt][2 * h + 1] + bf16_to_f32(bias[(i64)e * N + c + 1]);
-                gate = fminf(gate, limit);
-                up = fminf(fmaxf(up, -limit), limit);
-                const float glu = gate / (1.f + expf(-alpha * gate));
-                act[arow * I + c / 2] = f32_to_bf16(glu * (up + 1.f));
+                const float gate = acc[mt][nt][2 * h] + bf16_to_f32(bias[(i64)e * N + c]);
+                const float up = acc[mt][nt][2 * h + 1] + bf16_to_f32(bias[(i64)e * N + c + 1]);
+                act[arow * I + c / 2] = f32_to_bf16(swiglu(gate, up, limit, alpha));
             }
         }
 }
@@ -431,12 +428,9 @@ GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_gate_up_swiglu_tcr(
             const float other = __shfl_xor_sync(0xffffffffu, acc[nt][j], 4);   // row g ^ 1
             const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = nt * 8 + 2 * q + (j & 1);
             if ((g & 1) || row >= N || tok >= count) continue;
-            float gate = acc[nt][j] + bf16_to_f32(bias[(i64)e * N + row]);
-            float up = other + bf16_to_f32(bias[(i64)e * N + row + 1]);
-            gate = fminf(gate, limit);
-            up = fminf(fmaxf(up, -limit), limit);
-            const float glu = gate / (1.f + expf(-alpha * gate));
-            act[(i64)sorted[start + tok] * I + perm8_pos(row / 2)] = f32_to_f16(glu * (up + 1.f));
+            const float o = swiglu(acc[nt][j] + bf16_to_f32(bias[(i64)e * N + row]), other + bf16_to_f32(bias[(i64)e * N + row + 1]),
+                                   limit, alpha);
+            act[(i64)sorted[start + tok] * I + perm8_pos(row / 2)] = f32_to_f16(o);
         }
 }
 
@@ -507,12 +501,8 @@ GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_gate_up_swiglu_tcr(
             const float other = __shfl_xor_sync(0xffffffffu, v, 4);   // row g ^ 1
             const int row = n0 + warp * 16 + g + h * 8, tok = nt * 4 + q;
             if ((g & 1) || row >= N || tok >= count) continue;
-            float gate = v + bf16_to_f32(bias[(i64)e * N + row]);
-            float up = other + bf16_to_f32(bias[(i64)e * N + row + 1]);
-            gate = fminf(gate, limit);
-            up = fminf(fmaxf(up, -limit), limit);
-            const float glu = gate / (1.f + expf(-alpha * gate));
-            const float o = glu * (up + 1.f);
+            const float o = swiglu(v + bf16_to_f32(bias[(i64)e * N + row]), other + bf16_to_f32(bias[(i64)e * N + row + 1]),
+                                   limit, alpha);
             const u16 hi = f32_to_f16(o);
             float hf;
             asm("{.reg .f16 t;\n mov.b16 t, %1;\n cvt.f32.f16 %0, t;}" : "=f"(hf) : "h"(hi));
