@@ -181,7 +181,6 @@ extension CUDABackend {
 ///    launch per layer instead of two.
 ///  - the router runs 4 experts per block (8 blocks for 32 experts) unless GPTOSS_DECODE_ROWS is set.
 struct DecodeSmallKernels {
-    let enabled: Bool
     let fusedAttention: Bool
     /// Blocks per KV head launched for attention (the kernel uses ceil(keys / attentionMinKeys) of them).
     let attentionSplits: Int
@@ -206,7 +205,7 @@ struct DecodeSmallKernels {
         // The kernel's limits: 14 tickets in counters[2 ..< 16], head_dim ≤ 128 in 4-float loads, ≤ 256 threads, ≤ 64 splits.
         let attentionFits = nKV <= 14 && headDim % 4 == 0 && headDim <= 128 && nH / nKV <= 8
         let bf16 = on && env["GPTOSS_V10_BF16"] != "0"
-        return DecodeSmallKernels(enabled: on, fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
+        return DecodeSmallKernels(fusedAttention: on && attentionFits && env["GPTOSS_V10_ATT"] != "0",
                                   attentionSplits: min(splits, 64, splitCapacity), attentionMinKeys: minKeys,
                                   routerRows: bf16 && env["GPTOSS_DECODE_ROWS"] == nil ? 4 : nil, bf16Products: bf16,
                                   attentionD64: env["GPTOSS_ATT_D64"] != "0")

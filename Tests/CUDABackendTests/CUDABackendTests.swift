@@ -182,14 +182,14 @@ final class CUDABackendTests: XCTestCase {
     func testDecodeV10SwitchesAndLimits() {
         // gpt-oss-20b / 120b attention: 64 query heads over 8 KV heads of 64; partials for 32 · 16 splits.
         let on = DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512, env: [:])
-        XCTAssertTrue(on.enabled && on.fusedAttention && on.bf16Products)
+        XCTAssertTrue(on.fusedAttention && on.bf16Products)
         XCTAssertEqual(on.attentionSplits, 64)
         XCTAssertEqual(on.attentionMinKeys, 16)
         XCTAssertEqual(on.routerRows, 4)
         XCTAssertEqual(on.name("dec_qkv_rope"), "dec_qkv_rope_v10")
 
         let off = DecodeSmallKernels.current(nH: 64, nKV: 8, headDim: 64, splitCapacity: 512, env: ["GPTOSS_DECODE_V10": "0"])
-        XCTAssertFalse(off.enabled || off.fusedAttention || off.bf16Products)
+        XCTAssertFalse(off.fusedAttention || off.bf16Products)
         XCTAssertNil(off.routerRows)
         XCTAssertEqual(off.name("dec_qkv_rope"), "dec_qkv_rope")
 
