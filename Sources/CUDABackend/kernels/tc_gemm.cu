@@ -317,10 +317,10 @@ GPTOSS_KERNEL void f32_to_f16_perm8(const float *__restrict__ x, u16 *__restrict
 // lane (g, q) reads token g's 16 bytes of group 4·block + q with one LDS.128 per block. Each warp keeps TCR_P
 // blocks of its rows' code words and scales in flight in registers. No shared-memory weights, one barrier pair
 // per 8 blocks.
-#define TCR_TT 32      // assignments per tile at most (four n8 column tiles)
+#define TCR_TT 32      // staged activation rows per tile (four n8 column tiles): 32 assignments, or 16 split high/low
 #define TCR_KC 256     // activation chunk (k) staged per barrier pair: 8 scale blocks
 #define TCR_P 8        // weight blocks in flight per warp (= blocks per chunk)
-#define TCR_LDA 288    // staged activation row stride in f16 (576 B ≡ 64 mod 128: the 8 lanes of an LDS.128 phase, rows g and g + 1, hit 8 bank groups)
+#define TCR_LDA 288    // staged row stride in f16 (576 B ≡ 64 mod 128: an LDS.128 phase's 8 lanes, rows g and g + 1, hit 8 bank groups)
 
 struct TcrRing { u32 w0[TCR_P], w1[TCR_P], s0[TCR_P], s1[TCR_P]; };
 
