@@ -432,9 +432,6 @@ DEVI void x_pair(const float *x, int a, float &lo, float &hi) {
     lo = x[a]; hi = x[a + 4];
 #endif
 }
-DEVI void f16x2_to_f32(u32 v, float &lo, float &hi) {
-    asm("{.reg .f16 l, h;\n mov.b32 {l, h}, %2;\n cvt.f32.f16 %0, l;\n cvt.f32.f16 %1, h;}" : "=f"(lo), "=f"(hi) : "r"(v));
-}
 #define MF4TC_KMAX 4096
 // The B operand staged in shared memory: xs[0] = x_hi, xs[1] = x_lo, [K/2] u32 f16 pairs in mma order
 // (block b, word w: u32 16b + 4w + a holds x_pair(a) of elements 8w..8w+7, the pair fp4_word_h2's p[a]

@@ -407,55 +407,6 @@ DEVI void mf4r_tile(const u16 *__restrict__ A, int adiv, const i32 *__restrict__
     cp_async_wait_group<0>();
 }
 
-// gate_up + clamped SwiGLU for tiles of ≤ 32 assignments (f32_moe_group_many with tile = 32): rows 2i (gate)
-// and 2i + 1 (up) sit in lanes g and g + 1 (even g), paired by a shuffle. z [T, H] and act [T·k, I] f16 in the
-// per-8 order. grid (ceil(2I / 128), max_tiles), block 256. H % 32 == 0, I % 8 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_gate_up_swiglu_tcr(
-    const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
-    const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit, float alpha) {
-    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
-    if ((int)blockIdx.y >= *num_tiles) return;
-    const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
-    const int N = 2 * I, n0 = blockIdx.x * 128;
-    float acc[4][4];
-    mf4r_tile<false>(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, acc);
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
-#pragma unroll
-    for (int nt = 0; nt < 4; nt++)
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const float other = __shfl_xor_sync(0xffffffffu, acc[nt][j], 4);   // row g ^ 1
-            const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = nt * 8 + 2 * q + (j & 1);
-            if ((g & 1) || row >= N || tok >= count) continue;
-            const float o = swiglu(acc[nt][j] + bf16_to_f32(bias[(i64)e * N + row]), other + bf16_to_f32(bias[(i64)e * N + row + 1]),
-                                   limit, alpha);
-            act[(i64)sorted[start + tok] * I + perm8_pos(row / 2)] = f32_to_f16(o);
-        }
-}
-
-// down for tiles of ≤ 32 assignments: y[a, :] = W2_e·act[a] + b2_e. act [T·k, I] f16 in the per-8 order.
-// grid (ceil(H / 128), max_tiles), block 256. I % 32 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_down_tcr(
-    const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
-    const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I) {
-    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
-    if ((int)blockIdx.y >= *num_tiles) return;
-    const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
-    const int n0 = blockIdx.x * 128;
-    float acc[4][4];
-    mf4r_tile<false>(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, acc);
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
-#pragma unroll
-    for (int nt = 0; nt < 4; nt++)
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = nt * 8 + 2 * q + (j & 1);
-            if (row < H && tok < count) y[(i64)sorted[start + tok] * H + row] = acc[nt][j] + bf16_to_f32(bias[(i64)e * H + row]);
-        }
-}
-
 // x [rows, K] f32 -> y [2·rows, K] f16: row 2r = hi = f16(x), row 2r + 1 = lo = f16(x − hi) (round to nearest
 // even; x = hi + lo within ≈ 2^-22 |x| for |x| < 65504), both in the per-8 order of f32_to_f16_perm8. K % 8 == 0.
 GPTOSS_KERNEL void f32_to_f16hl_perm8(const float *__restrict__ x, u16 *__restrict__ y, int rows, int K) {
@@ -469,7 +420,7 @@ GPTOSS_KERNEL void f32_to_f16hl_perm8(const float *__restrict__ x, u16 *__restri
         for (int p = 0; p < 4; p++) {
             hi[p] = f16x2_rn(v[2 * p], v[2 * p + 1]);
             float h0, h1;
-            asm("{.reg .f16 l, h;\n mov.b32 {l, h}, %2;\n cvt.f32.f16 %0, l;\n cvt.f32.f16 %1, h;}" : "=f"(h0), "=f"(h1) : "r"(hi[p]));
+            f16x2_to_f32(hi[p], h0, h1);
             lo[p] = f16x2_rn(v[2 * p] - h0, v[2 * p + 1] - h1);
         }
         ((uint4 *)(y + (i64)(2 * r) * K))[c] = make_uint4(hi[0], hi[1], hi[2], hi[3]);
@@ -477,63 +428,103 @@ GPTOSS_KERNEL void f32_to_f16hl_perm8(const float *__restrict__ x, u16 *__restri
     }
 }
 
-// The f32-class experts for small decode batches (steps below the tensor-core row threshold): the tcr kernels
-// with each token's activations split into f16 high and low parts (mf4r_tile<true>), tiles of ≤ 16 assignments
-// (f32_moe_route with tile = 16). Lane (g, q) holds token 4·nt + q's high and low columns: their sum is the
-// product. gate_up: z [2·T, H] from f32_to_f16hl_perm8; act [2·T·k, I] f16 (rows 2a, 2a + 1: the SwiGLU output's
-// high and low parts, per-8 order). grid (ceil(2I / 128), max_tiles), block 256. H % 32 == 0, I % 8 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_gate_up_swiglu_tcr(
-    const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
-    const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit, float alpha) {
-    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+DEVI float f16_to_f32(u16 h) {
+    float f;
+    asm("{.reg .f16 t;\n mov.b16 t, %1;\n cvt.f32.f16 %0, t;}" : "=f"(f) : "h"(h));
+    return f;
+}
+
+// The expert kernels of decode batches, in two forms of one body (mf4r_tile<HL>):
+//   f16_*_tcr (HL = false): steps on the tensor-core path; tiles of ≤ 32 assignments (f32_moe_group_many with
+//     tile = 32); z [T, H] and act [T·k, I] f16 in the per-8 order (f32_to_f16_perm8). Lane (g, q) holds tokens
+//     8·nt + 2q and 8·nt + 2q + 1.
+//   f16hl_*_tcr (HL = true): small batches on the exact path (f32-class); tiles of ≤ 16 assignments
+//     (f32_moe_route with tile = 16); z [2·T, H] from f32_to_f16hl_perm8, act [2·T·k, I] (rows 2a, 2a + 1: the
+//     SwiGLU output's high and low parts). Lane (g, q) holds token 4·nt + q's high and low columns; their sum is
+//     the product.
+// gate_up + clamped SwiGLU: rows 2i (gate) and 2i + 1 (up) sit in lanes g and g + 1 (even g), paired by a
+// shuffle. grid (ceil(2I / 128), max_tiles), block 256. H % 32 == 0, I % 8 == 0.
+template <bool HL>
+DEVI void mf4r_gate_up(const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                       const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
+                       const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit,
+                       float alpha, u16 (*As)[TCR_TT * TCR_LDA]) {
     if ((int)blockIdx.y >= *num_tiles) return;
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int N = 2 * I, n0 = blockIdx.x * 128;
     float acc[4][4];
-    mf4r_tile<true>(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, acc);
+    mf4r_tile<HL>(z, k, sorted + start, count, blocks, scales, e, N, H, n0, As, acc);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
 #pragma unroll
     for (int nt = 0; nt < 4; nt++)
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const float v = acc[nt][2 * h] + acc[nt][2 * h + 1];
+        for (int j = 0; j < 4; j += HL ? 2 : 1) {
+            const float v = HL ? acc[nt][j] + acc[nt][j + 1] : acc[nt][j];
             const float other = __shfl_xor_sync(0xffffffffu, v, 4);   // row g ^ 1
-            const int row = n0 + warp * 16 + g + h * 8, tok = nt * 4 + q;
+            const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = HL ? nt * 4 + q : nt * 8 + 2 * q + (j & 1);
             if ((g & 1) || row >= N || tok >= count) continue;
             const float o = swiglu(v + bf16_to_f32(bias[(i64)e * N + row]), other + bf16_to_f32(bias[(i64)e * N + row + 1]),
                                    limit, alpha);
-            const u16 hi = f32_to_f16(o);
-            float hf;
-            asm("{.reg .f16 t;\n mov.b16 t, %1;\n cvt.f32.f16 %0, t;}" : "=f"(hf) : "h"(hi));
             const i64 a = sorted[start + tok];
-            act[(2 * a) * I + perm8_pos(row / 2)] = hi;
-            act[(2 * a + 1) * I + perm8_pos(row / 2)] = f32_to_f16(o - hf);
+            const int col = perm8_pos(row / 2);
+            const u16 hi = f32_to_f16(o);
+            if (HL) {
+                act[(2 * a) * I + col] = hi;
+                act[(2 * a + 1) * I + col] = f32_to_f16(o - f16_to_f32(hi));
+            } else {
+                act[a * I + col] = hi;
+            }
         }
 }
 
-// down for the f32-class small-batch experts: y[a, :] = W2_e·act[a] + b2_e, act [2·T·k, I] from the gate_up above.
+// down: y[a, :] = W2_e·act[a] + b2_e for each assignment a of the tile (the weighted combine follows).
 // grid (ceil(H / 128), max_tiles), block 256. I % 32 == 0.
-GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_down_tcr(
-    const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
-    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
-    const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I) {
-    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+template <bool HL>
+DEVI void mf4r_down(const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,
+                    const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,
+                    const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I, u16 (*As)[TCR_TT * TCR_LDA]) {
     if ((int)blockIdx.y >= *num_tiles) return;
     const int e = tiles[3 * blockIdx.y], start = tiles[3 * blockIdx.y + 1], count = tiles[3 * blockIdx.y + 2];
     const int n0 = blockIdx.x * 128;
     float acc[4][4];
-    mf4r_tile<true>(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, acc);
+    mf4r_tile<HL>(act, 1, sorted + start, count, blocks, scales, e, H, I, n0, As, acc);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
 #pragma unroll
     for (int nt = 0; nt < 4; nt++)
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            const int row = n0 + warp * 16 + g + h * 8, tok = nt * 4 + q;
+        for (int j = 0; j < 4; j += HL ? 2 : 1) {
+            const int row = n0 + warp * 16 + g + (j >> 1) * 8, tok = HL ? nt * 4 + q : nt * 8 + 2 * q + (j & 1);
             if (row < H && tok < count)
-                y[(i64)sorted[start + tok] * H + row] = acc[nt][2 * h] + acc[nt][2 * h + 1] + bf16_to_f32(bias[(i64)e * H + row]);
+                y[(i64)sorted[start + tok] * H + row] = (HL ? acc[nt][j] + acc[nt][j + 1] : acc[nt][j]) + bf16_to_f32(bias[(i64)e * H + row]);
         }
 }
+
+#define MF4R_GATE_UP_PARAMS                                                                                  \
+    const u16 *__restrict__ z, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,                 \
+        const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,         \
+        const i32 *__restrict__ num_tiles, u16 *__restrict__ act, int H, int I, int k, float limit, float alpha
+#define MF4R_DOWN_PARAMS                                                                                     \
+    const u16 *__restrict__ act, const u8 *__restrict__ blocks, const u8 *__restrict__ scales,               \
+        const u16 *__restrict__ bias, const i32 *__restrict__ sorted, const i32 *__restrict__ tiles,         \
+        const i32 *__restrict__ num_tiles, float *__restrict__ y, int H, int I
+GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_gate_up_swiglu_tcr(MF4R_GATE_UP_PARAMS) {
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+    mf4r_gate_up<false>(z, blocks, scales, bias, sorted, tiles, num_tiles, act, H, I, k, limit, alpha, As);
+}
+GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_gate_up_swiglu_tcr(MF4R_GATE_UP_PARAMS) {
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+    mf4r_gate_up<true>(z, blocks, scales, bias, sorted, tiles, num_tiles, act, H, I, k, limit, alpha, As);
+}
+GPTOSS_KERNEL void __launch_bounds__(256) f16_mf4w_moe_down_tcr(MF4R_DOWN_PARAMS) {
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+    mf4r_down<false>(act, blocks, scales, bias, sorted, tiles, num_tiles, y, H, I, As);
+}
+GPTOSS_KERNEL void __launch_bounds__(256) f16hl_mf4w_moe_down_tcr(MF4R_DOWN_PARAMS) {
+    __shared__ __align__(16) u16 As[2][TCR_TT * TCR_LDA];
+    mf4r_down<true>(act, blocks, scales, bias, sorted, tiles, num_tiles, y, H, I, As);
+}
+#undef MF4R_GATE_UP_PARAMS
+#undef MF4R_DOWN_PARAMS
 
 // Dense Y[m, n] (+)= Σ_k A[m, k]·W[n, k] + bias[n] for decode batches (M ≤ a few hundred): bf16_gemm_tc's
 // 128 × 128 tiles give QKV (N = 5,120) 40 blocks per 128 rows, each streaming 737 KB through two 8-KB stages.
