@@ -30,18 +30,31 @@ extension CUDABackend {
     static let tcsTileRows = 32
     /// Steps of at most this many rows run the experts in tiles of tcsTileRows (an expert then gets
     /// ≈ rows·k/E assignments, so few tiles re-read its weights): GPTOSS_TCS_MAX_ROWS, 0 = never.
+    static let tcsMaxRows: Int = {
+        if let s = ProcessInfo.processInfo.environment["GPTOSS_TCS_MAX_ROWS"], let v = Int(s), v >= 0 { return v }
+        return 256
+    }()
+    /// GPTOSS_TCS_DENSE=0 keeps the dense products on bf16_gemm_tc (A/B switch).
+    static let tcsDense = ProcessInfo.processInfo.environment["GPTOSS_TCS_DENSE"] != "0"
+    /// The expert tile for a tensor-core step of `rows` rows: tcsTileRows up to `maxSmallRows` rows when the
+    /// small-tile kernels fit (whole 32-wide scale blocks: hidden and intermediate sizes % 32 == 0), else tcTileRows.
+    static func moeTileRows(rows: Int, hidden: Int, intermediate: Int, maxSmallRows: Int = tcsMaxRows) -> Int {
+        rows <= maxSmallRows && hidden % 32 == 0 && intermediate % 32 == 0 ? tcsTileRows : tcTileRows
+    }
+    func moeTileRows(rows: Int) -> Int { Self.moeTileRows(rows: rows, hidden: H, intermediate: I) }
+
     /// Small decode batches below the tensor-core threshold (hlMinRows ... hlMaxRows rows) run the experts on
     /// tensor cores with f16 high/low activations (f16hl_mf4w_moe_*_tcr, f32-class like the batch-1 path) in
     /// tiles of hlTileRows assignments; GPTOSS_HL=0 keeps them on the f32 CUDA-core kernels (A/B switch).
     /// Measured on an H100 (20b): B = 8 / 16 / 24 +17 / +36 / +51 %, B = 4 equal, B = 2 −5 % (so from 4 rows).
     static let hlMinRows = 4
     static let hlMaxRows = 128
-    /// GPTOSS_TC_EXACT=1 (measurement, opt-in): steps of up to hlMaxRows rows stay on the exact path (f32-class:
-    /// three-term dense, high/low experts, f32 attention and router; lm_head of ≥ 32 rows on bf16 tensor cores)
-    /// instead of the bf16 tensor-core path.
-    static let tcExact = ProcessInfo.processInfo.environment["GPTOSS_TC_EXACT"] == "1"
     static let hlTileRows = 16
     static let hlEnabled = ProcessInfo.processInfo.environment["GPTOSS_HL"] != "0"
+    /// GPTOSS_TC_EXACT=1 (opt-in): steps of up to hlMaxRows rows stay on the exact path (f32-class: three-term
+    /// dense, high/low experts, f32 attention and router; lm_head of ≥ 32 rows on bf16 tensor cores) instead of
+    /// the bf16 tensor-core path.
+    static let tcExact = ProcessInfo.processInfo.environment["GPTOSS_TC_EXACT"] == "1"
     static func hlExperts(rows: Int, hidden: Int, intermediate: Int, enabled: Bool = hlEnabled) -> Bool {
         enabled && rows >= hlMinRows && rows <= hlMaxRows && hidden % 32 == 0 && intermediate % 32 == 0
     }
@@ -50,31 +63,26 @@ extension CUDABackend {
     /// The f32-class small-batch experts for the assignments grouped by f32_moe_route (tile = hlTileRows): `a` →
     /// f16 high/low rows (xHL), gate_up + SwiGLU → actHL (high/low rows), down + bias → ye (the combine follows).
     func hlExperts(_ lw: DeviceLayer, rows T: Int, maxTiles: Int) throws {
-        let c = config
         let blocks = min(4 * device.multiprocessors, (T * H / 8 + 255) / 256 + 1)
         try device.launch("f32_to_f16hl_perm8", grid: (blocks, 1, 1), block: 256, [.ptr(a.pointer), .ptr(xHL.pointer), .int(T), .int(H)])
-        try device.launch("f16hl_mf4w_moe_gate_up_swiglu_tcr", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
-                          [.ptr(xHL.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
-                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(actHL.pointer),
+        try expertPair(lw, gateUp: "f16hl_mf4w_moe_gate_up_swiglu_tcr", down: "f16hl_mf4w_moe_down_tcr", x: xHL, mid: actHL,
+                       maxTiles: maxTiles)
+    }
+
+    /// One of the tensor-core expert kernel pairs over the grouped assignments: gate_up + SwiGLU on x → mid, then
+    /// down + bias on mid → ye; 128 output rows per block, one block row per tile.
+    func expertPair(_ lw: DeviceLayer, gateUp: String, down: String, x: DeviceBuffer, mid: DeviceBuffer, maxTiles: Int) throws {
+        let c = config
+        try device.launch(gateUp, grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+                          [.ptr(x.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
+                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(mid.pointer),
                            .int(H), .int(I), .int(K), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-        try device.launch("f16hl_mf4w_moe_down_tcr", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
-                          [.ptr(actHL.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
+        try device.launch(down, grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+                          [.ptr(mid.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
                            .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(ye.pointer),
                            .int(H), .int(I)])
     }
 
-    /// GPTOSS_TCS_DENSE=0 keeps the dense products on bf16_gemm_tc (A/B switch).
-    static let tcsDense = ProcessInfo.processInfo.environment["GPTOSS_TCS_DENSE"] != "0"
-    static let tcsMaxRows: Int = {
-        if let s = ProcessInfo.processInfo.environment["GPTOSS_TCS_MAX_ROWS"], let v = Int(s), v >= 0 { return v }
-        return 256
-    }()
-    /// The expert tile for a tensor-core step of `rows` rows: tcsTileRows up to `maxSmallRows` rows when the
-    /// small-tile kernels fit (whole 32-wide scale blocks: hidden and intermediate sizes % 32 == 0), else tcTileRows.
-    static func moeTileRows(rows: Int, hidden: Int, intermediate: Int, maxSmallRows: Int = tcsMaxRows) -> Int {
-        rows <= maxSmallRows && hidden % 32 == 0 && intermediate % 32 == 0 ? tcsTileRows : tcTileRows
-    }
-    func moeTileRows(rows: Int) -> Int { Self.moeTileRows(rows: rows, hidden: H, intermediate: I) }
     /// Query positions per attention tile (tc_attention.cu TA_BQ).
     public static let tcQueryTile = 16
 
@@ -200,22 +208,17 @@ extension CUDABackend {
     /// activations `a` → bf16 (128-assignment tiles) or f16 (small tiles), gate_up + SwiGLU → actBF (same
     /// format), down + bias → ye (the combine follows).
     func tcExperts(_ lw: DeviceLayer, rows T: Int, maxTiles: Int) throws {
-        let c = config
         let small = moeTileRows(rows: T) == Self.tcsTileRows
         if small {   // f16 in the per-8 order of the small-tile kernels (tc_gemm.cu f32_to_f16_perm8)
             let blocks = min(4 * device.multiprocessors, (T * H / 8 + 255) / 256 + 1)
             try device.launch("f32_to_f16_perm8", grid: (blocks, 1, 1), block: 256, [.ptr(a.pointer), .ptr(xBF.pointer), .int(T * H)])
+            try expertPair(lw, gateUp: "f16_mf4w_moe_gate_up_swiglu_tcr", down: "f16_mf4w_moe_down_tcr", x: xBF, mid: actBF,
+                           maxTiles: maxTiles)
         } else {
             try toBF16(a.pointer, count: T * H)
+            try expertPair(lw, gateUp: "bf16_mf4w_moe_gate_up_swiglu_tc", down: "bf16_mf4w_moe_down_tc", x: xBF, mid: actBF,
+                           maxTiles: maxTiles)
         }
-        try device.launch(small ? "f16_mf4w_moe_gate_up_swiglu_tcr" : "bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
-                          [.ptr(xBF.pointer), .ptr(lw.gateUpBlocks), .ptr(lw.gateUpScales), .ptr(lw.gateUpBias),
-                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(actBF.pointer),
-                           .int(H), .int(I), .int(K), .f32(Float(c.swigluLimit)), .f32(Float(c.swigluAlpha))])
-        try device.launch(small ? "f16_mf4w_moe_down_tcr" : "bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
-                          [.ptr(actBF.pointer), .ptr(lw.downBlocks), .ptr(lw.downScales), .ptr(lw.downBias),
-                           .ptr(sorted.pointer), .ptr(tiles.pointer), .ptr(numTiles.pointer), .ptr(ye.pointer),
-                           .int(H), .int(I)])
     }
 
     /// Attention of layer `l` for the uploaded query tiles (q from qkv after RoPE, K/V from the cache).

@@ -116,15 +116,20 @@ public enum TensorCoreSelfTest {
                                [.ptr(act.pointer), .ptr(dB.pointer), .ptr(dS.pointer), .ptr(dBias.pointer), .ptr(sorted.pointer),
                                 .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ye0.pointer), .int(H), .int(I)])
             }
+            // The tensor-core expert pair `kind` (gate_up + SwiGLU, then down) on input x (its conversion of `a`),
+            // expert activations through mid, outputs into out; grids of 128 output rows per block.
+            func tcExperts(_ kind: (gateUp: String, down: String), x: DeviceBuffer, mid: DeviceBuffer, out: DeviceBuffer) throws {
+                try dev.launch(kind.gateUp, grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
+                               [.ptr(x.pointer), .ptr(guB.pointer), .ptr(guS.pointer), .ptr(guBias.pointer), .ptr(sorted.pointer),
+                                .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(mid.pointer), .int(H), .int(I), .int(K), .f32(7), .f32(1.702)])
+                try dev.launch(kind.down, grid: ((H + 127) / 128, maxTiles, 1), block: 256,
+                               [.ptr(mid.pointer), .ptr(dB.pointer), .ptr(dS.pointer), .ptr(dBias.pointer), .ptr(sorted.pointer),
+                                .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(out.pointer), .int(H), .int(I)])
+            }
             try route(128)
             let t1 = try dev.time {
                 try dev.launch("f32_to_bf16", grid: (528, 1, 1), block: 256, [.ptr(a.pointer), .ptr(ab.pointer), .int(T * H)])
-                try dev.launch("bf16_mf4w_moe_gate_up_swiglu_tc", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
-                               [.ptr(ab.pointer), .ptr(guB.pointer), .ptr(guS.pointer), .ptr(guBias.pointer), .ptr(sorted.pointer),
-                                .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(actb.pointer), .int(H), .int(I), .int(K), .f32(7), .f32(1.702)])
-                try dev.launch("bf16_mf4w_moe_down_tc", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
-                               [.ptr(actb.pointer), .ptr(dB.pointer), .ptr(dS.pointer), .ptr(dBias.pointer), .ptr(sorted.pointer),
-                                .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ye1.pointer), .int(H), .int(I)])
+                try tcExperts(("bf16_mf4w_moe_gate_up_swiglu_tc", "bf16_mf4w_moe_down_tc"), x: ab, mid: actb, out: ye1)
             }
             let fl = 2.0 * Double(T * K) * Double(3 * H * I)
             let y0 = try f32(ye0, T * K * H), y1 = try f32(ye1, T * K * H)
@@ -134,12 +139,7 @@ public enum TensorCoreSelfTest {
                 try route(32)
                 let t3 = try dev.time {
                     try dev.launch("f32_to_f16_perm8", grid: (528, 1, 1), block: 256, [.ptr(a.pointer), .ptr(ab.pointer), .int(T * H)])
-                    try dev.launch("f16_mf4w_moe_gate_up_swiglu_tcr", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
-                                   [.ptr(ab.pointer), .ptr(guB.pointer), .ptr(guS.pointer), .ptr(guBias.pointer), .ptr(sorted.pointer),
-                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(actb.pointer), .int(H), .int(I), .int(K), .f32(7), .f32(1.702)])
-                    try dev.launch("f16_mf4w_moe_down_tcr", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
-                                   [.ptr(actb.pointer), .ptr(dB.pointer), .ptr(dS.pointer), .ptr(dBias.pointer), .ptr(sorted.pointer),
-                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ye3.pointer), .int(H), .int(I)])
+                    try tcExperts(("f16_mf4w_moe_gate_up_swiglu_tcr", "f16_mf4w_moe_down_tcr"), x: ab, mid: actb, out: ye3)
                 }
                 let y3 = try f32(ye3, T * K * H)
                 rows.append(.init(name: "moe small tiles (f16, tcr) \(T) tok", relErr: relErr(y3, y0),
@@ -151,12 +151,7 @@ public enum TensorCoreSelfTest {
                 let xhl = try zeros(2 * 2 * T * H), ahl = try zeros(2 * 2 * T * K * I), ye4 = try zeros(4 * T * K * H)
                 let t4 = try dev.time {
                     try dev.launch("f32_to_f16hl_perm8", grid: (528, 1, 1), block: 256, [.ptr(a.pointer), .ptr(xhl.pointer), .int(T), .int(H)])
-                    try dev.launch("f16hl_mf4w_moe_gate_up_swiglu_tcr", grid: ((2 * I + 127) / 128, maxTiles, 1), block: 256,
-                                   [.ptr(xhl.pointer), .ptr(guB.pointer), .ptr(guS.pointer), .ptr(guBias.pointer), .ptr(sorted.pointer),
-                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ahl.pointer), .int(H), .int(I), .int(K), .f32(7), .f32(1.702)])
-                    try dev.launch("f16hl_mf4w_moe_down_tcr", grid: ((H + 127) / 128, maxTiles, 1), block: 256,
-                                   [.ptr(ahl.pointer), .ptr(dB.pointer), .ptr(dS.pointer), .ptr(dBias.pointer), .ptr(sorted.pointer),
-                                    .ptr(tiles.pointer), .ptr(nt.pointer), .ptr(ye4.pointer), .int(H), .int(I)])
+                    try tcExperts(("f16hl_mf4w_moe_gate_up_swiglu_tcr", "f16hl_mf4w_moe_down_tcr"), x: xhl, mid: ahl, out: ye4)
                 }
                 rows.append(.init(name: "moe small batch (f16 hi/lo, tcr) \(T) tok", relErr: relErr(try f32(ye4, T * K * H), y0),
                                   f32Ms: t0, tcMs: t4, tflops: fl / (t4 * 1e9)))
