@@ -2,8 +2,8 @@
 # One device call: how decode throughput scales with the batch (B sequences in lockstep, `gptoss bench
 # --batch B`) on the synthetic 20b, for one or more variants of one binary (environment switches), after the
 # checks: fixtures vs HF on the exact path and on the tensor-core path (--tensor-core-rows 2), the tensor-core
-# kernel self-test at SELFTEST token counts, and 20b GPU (tensor cores) vs CPU. Then a per-kernel profile
-# (GPTOSS_PROFILE=1) of the decode steps at PROFILE_B for the first variant.
+# kernel self-test at SELFTEST token counts, and 20b GPU vs CPU on the exact path and on the tensor-core path.
+# Then a per-kernel profile (GPTOSS_PROFILE=1) of the decode steps at PROFILE_B (empty: 64) for the first variant.
 # Carry a folder with {gptoss.xz, fixtures/, batch-scan.sh}. Prints a table last.
 # Env: VARIANTS="label:ENV=V+ENV2=V ..." (default one: "default:GPTOSS_X=0"), BATCHES="1 8 16 32 64 128 256",
 # PROFILE_B="64", SELFTEST="64,256", PROMPT=128, GEN=64, CHECKS=0 (skip the checks: timing-only variants).
